@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``): timed scenarios on generated city-scale data, compared as ratios."""

@@ -1,0 +1,1 @@
+"""The ``inspect-engine`` command line: one module per command group, rendered errors in main."""

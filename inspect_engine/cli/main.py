@@ -23,6 +23,7 @@ from inspect_engine import __version__
 from inspect_engine.errors import ExitCode, InspectError, UsageError
 
 _COMMAND_MODULES = [
+    # One line per command group; each module exposes register(subparsers).
     "inspect_engine.cli.packs_cmd",
 ]
 

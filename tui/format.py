@@ -1,0 +1,123 @@
+"""Turning core objects into the words on screen (both languages): answers, findings, bases."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rich.markup import escape
+
+from inspect_engine.conditions import AnswerValue
+from inspect_engine.findings import Finding
+from inspect_engine.rulepack import (
+    Basis,
+    ChoiceAnswer,
+    Item,
+    MultiChoiceAnswer,
+    NumberAnswer,
+    YesNoAnswer,
+)
+from tui.backend import FindingView
+from tui.i18n import Strings
+
+
+def num(value: float) -> str:
+    """A number without a needless ``.0``."""
+    return f"{value:g}"
+
+
+def answer_text(item: Item, value: AnswerValue, t: Strings) -> str:
+    """An answer as the inspector gave it: 是/否/不适用, ``3.5 m``, option labels, text."""
+    spec = item.answer
+    if isinstance(spec, YesNoAnswer):
+        return {"yes": t("app.yes"), "no": t("app.no"), "na": t("app.na")}.get(str(value), "?")
+    if isinstance(spec, NumberAnswer) and isinstance(value, int | float):
+        return f"{num(float(value))} {spec.unit}"
+    if isinstance(spec, ChoiceAnswer | MultiChoiceAnswer):
+        labels = {o.value: t.text(o.label) for o in spec.options}
+        values = value if isinstance(value, list) else [str(value)]
+        return "、".join(labels.get(v, v) for v in values) or t("app.none")
+    return str(value)
+
+
+def basis_text(basis: Basis, t: Strings) -> str:
+    """The clause of the source document, its quote, and the law and standards (markup)."""
+    lines = [f"[b]{t('basis.source')}[/b]：{escape(basis.source.section)}"]
+    if basis.source.quote:
+        lines.append(f"  「{escape(basis.source.quote)}」")
+    if basis.law:
+        lines.append(f"[b]{t('basis.law')}[/b]：")
+        for ref in basis.law:
+            text = ref.instrument + (f" {ref.article}" if ref.article else "")
+            if ref.version:
+                text += f"（{ref.version}）"
+            text = escape(text)
+            if ref.unverified:
+                text += f"[yellow]{t('basis.unverified')}[/yellow]"
+            if ref.later_law:
+                text += f"[dim]{t('basis.later_law')}[/dim]"
+            lines.append(f"  · {text}")
+            if ref.note:
+                lines.append(f"    [dim]{escape(ref.note)}[/dim]")
+    return "\n".join(lines)
+
+
+def level_text(level: str, t: Strings) -> str:
+    """重大 in red, 一般 in yellow (English: major / general)."""
+    word = level if t.lang == "zh" else {"重大": "major", "一般": "general"}.get(level, level)
+    colour = "red" if level == "重大" else "yellow"
+    return f"[b {colour}]{word}[/]"
+
+
+def finding_text(f: Finding, t: Strings) -> str:
+    """A finding in full: level, consequences in the documents' wording, rectification,
+    deadline, responsible parties, and why (answers read, facts, clause) - as markup."""
+    conseq = "；".join(c.zh if t.lang == "zh" else c.en for c in f.consequences)
+    lines = [
+        f"{level_text(f.level, t)}  [b]{escape(t.text(f.title))}[/b]  [dim]{f.rule_id}[/dim]",
+        f"[b]{t('review.consequences')}[/b]：{escape(conseq)}",
+        f"[b]{t('review.rectification')}[/b]：{escape(t.text(f.rectification))}",
+        f"[b]{t('review.deadline')}[/b]：{f.deadline.isoformat()}  [dim]({f.deadline_rule})[/dim]",
+    ]
+    parties = []
+    for r in f.responsible:
+        label = t(f"party.{r.role}")
+        unit = r.unit or t("review.unregistered")
+        parties.append(f"{label} {unit}" + (f" {r.contact}" if r.contact else ""))
+    lines.append(f"[b]{t('review.responsible')}[/b]：{escape('；'.join(parties))}")
+    if f.triggers:
+        lines.append(f"[b]{t('review.why')}[/b]：")
+        for trig in f.triggers:
+            value = trig.value
+            shown = {"yes": t("app.yes"), "no": t("app.no"), "na": t("app.na")}.get(
+                str(value), "、".join(value) if isinstance(value, list) else str(value)
+            )
+            lines.append(f"  · {escape(t.text(trig.question))} → {escape(shown)}")
+    if f.facts:
+        lines.append(f"[b]{t('review.facts')}[/b]：{escape('、'.join(f.facts))}")
+    if f.site_level:
+        lines.append(f"  {t('review.site_level')}")
+    lines.append(basis_text(f.basis, t))
+    return "\n".join(lines)
+
+
+def status_text(fv: FindingView, t: Strings) -> str:
+    """未整改 / 已报告整改 / 已销号, plus 逾期 when past the deadline."""
+    text = t(f"fstatus.{fv.status}")
+    if fv.overdue and fv.status != "closed":
+        text += f" [b red]{t('fstatus.overdue')}[/]"
+    return text
+
+
+def finding_cells(fv: FindingView, t: Strings) -> tuple[str, str, str, str]:
+    """Level, title, deadline, status: one table row."""
+    return (
+        level_text(fv.finding.level, t),
+        escape(t.text(fv.finding.title)),
+        fv.finding.deadline.isoformat(),
+        status_text(fv, t),
+    )
+
+
+def when(at: dt.datetime) -> str:
+    """A timestamp to the minute."""
+    return at.strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,213 @@
+"""The inspector's assigned sites: filters, incremental search, one table for thousands of rows.
+
+One :class:`~textual.widgets.DataTable` holds every row (a widget per row is a trap: a ListView
+of 2,000 items took 5.6 s to start, libraries.md T1). Filtering rebuilds the table's rows, not
+widgets.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Header, Input, Label, Select
+
+from tui.backend import SiteRow
+from tui.filters import STATUS_FILTERS, SiteFilter, apply
+from tui.screens.base import BaseScreen
+
+
+class SitesScreen(BaseScreen):
+    """The home screen: the list of sites."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open_site", "key.open", show=False),
+        Binding("slash", "search", "key.search"),
+        Binding("c", "focus_filter('county')", "key.filter_county"),
+        Binding("w", "focus_filter('township')", "key.filter_township"),
+        Binding("t", "focus_filter('type')", "key.filter_type"),
+        Binding("s", "focus_filter('status')", "key.filter_status"),
+        Binding("x", "clear_filters", "key.clear_filters"),
+        Binding("h", "hazards", "key.hazards"),
+        Binding("escape", "to_table", "key.back", show=False),
+        Binding("q", "app.quit", "key.quit"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._site_rows: list[SiteRow] = []
+        self._filter = SiteFilter()
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="")
+        if self.backend.demo:
+            yield Label(self.t("app.demo_banner"), classes="demo-banner")
+        with Horizontal(id="filters"):
+            for name, all_label in (
+                ("county", "filter.all_counties"),
+                ("township", "filter.all_townships"),
+                ("type", "filter.all_types"),
+                ("status", "filter.all_status"),
+            ):
+                yield Select[str](
+                    [(self.t(all_label), "")], id=name, compact=True, allow_blank=False
+                )
+        yield Input(placeholder=self.t("sites.search"), id="search", compact=True)
+        yield DataTable[str](id="sites", cursor_type="row", zebra_stripes=True)
+        yield Label("", id="count")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Load the sites and set up the filters."""
+        t = self.t
+        table = self.query_one("#sites", DataTable)
+        table.add_column(t("sites.col.name"), key="name")
+        table.add_column(t("sites.col.county"), key="county")
+        table.add_column(t("sites.col.township"), key="township")
+        table.add_column(t("sites.col.type"), key="type")
+        table.add_column(t("sites.col.status"), key="status")
+        self._types = self.ui.site_type_labels()
+        self.reload()
+        self.query_one("#type", Select).set_options(
+            [(t("filter.all_types"), "")] + [(label, tid) for tid, label in self._types.items()]
+        )
+        self.query_one("#status", Select).set_options(
+            [(t("filter.all_status"), "")] + [(t(f"status.{s}"), s) for s in STATUS_FILTERS]
+        )
+        for sid in ("#county", "#township", "#type", "#status"):
+            self.query_one(sid, Select).value = ""
+        table.focus()
+
+    def on_screen_resume(self) -> None:
+        """Coming back from a site: statuses may have changed."""
+        if self._site_rows:
+            self.reload()
+
+    def reload(self) -> None:
+        """Fetch the rows from the backend and redraw."""
+        rows = self.ui.guard(self.backend.sites)
+        self._site_rows = rows or []
+        counties: list[str] = []
+        for row in self._site_rows:
+            if row.site.county not in counties:
+                counties.append(row.site.county)
+        county = self.query_one("#county", Select)
+        keep = county.value if isinstance(county.value, str) else ""
+        with self.prevent(Select.Changed):
+            county.set_options([(self.t("filter.all_counties"), "")] + [(c, c) for c in counties])
+            county.value = keep if keep in counties else ""
+        self._set_townships()
+        self._redraw()
+
+    def _set_townships(self) -> None:
+        county = self._filter.county
+        towns: list[str] = []
+        for row in self._site_rows:
+            if (not county or row.site.county == county) and row.site.township not in towns:
+                towns.append(row.site.township)
+        select = self.query_one("#township", Select)
+        with self.prevent(Select.Changed):
+            select.set_options([(self.t("filter.all_townships"), "")] + [(w, w) for w in towns])
+            keep = self._filter.township if self._filter.township in towns else ""
+            select.value = keep
+        if keep != self._filter.township:
+            self._filter = SiteFilter(**{**self._filter.__dict__, "township": keep})
+
+    def _redraw(self) -> None:
+        table = self.query_one("#sites", DataTable)
+        shown = apply(self._site_rows, self._filter)
+        table.clear()
+        table.add_rows(
+            (
+                (
+                    r.site.name,
+                    r.site.county,
+                    r.site.township,
+                    "、".join(self._types.get(x, x) for x in r.site.site_types),
+                    self.t(f"status.{r.status}")
+                    + (f" {r.open_findings}" if r.open_findings else ""),
+                )
+                for r in shown
+            ),
+        )
+        # keys: DataTable.add_rows gives generated keys; remember ids by row index
+        self._shown_ids = [r.site.id for r in shown]
+        self.query_one("#count", Label).update(
+            self.t("sites.count", shown=len(shown), total=len(self._site_rows))
+        )
+
+    def selected_site_id(self) -> str | None:
+        """The site under the cursor."""
+        table = self.query_one("#sites", DataTable)
+        if not self._shown_ids or table.cursor_row < 0:
+            return None
+        return self._shown_ids[min(table.cursor_row, len(self._shown_ids) - 1)]
+
+    # --- events ------------------------------------------------------------------------------
+
+    @on(Select.Changed)
+    def _filter_changed(self, event: Select.Changed) -> None:
+        value = event.value if isinstance(event.value, str) else ""
+        name = event.select.id or ""
+        field = {"county": "county", "township": "township", "type": "site_type"}.get(name, name)
+        self._filter = SiteFilter(**{**self._filter.__dict__, field: value})
+        if name == "county":
+            self._set_townships()
+        self._redraw()
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self._filter = SiteFilter(**{**self._filter.__dict__, "search": event.value.strip()})
+        self._redraw()
+
+    @on(Input.Submitted, "#search")
+    def _search_done(self) -> None:
+        self.query_one("#sites", DataTable).focus()
+
+    @on(DataTable.RowSelected, "#sites")
+    def _row_selected(self) -> None:
+        self.action_open_site()
+
+    # --- actions -----------------------------------------------------------------------------
+
+    def action_open_site(self) -> None:
+        """Open the site under the cursor."""
+        from tui.screens.site import SiteScreen
+
+        site_id = self.selected_site_id()
+        if site_id is not None:
+            self.app.push_screen(SiteScreen(site_id))
+
+    def action_search(self) -> None:
+        """Focus the search field."""
+        self.query_one("#search", Input).focus()
+
+    def action_focus_filter(self, name: str) -> None:
+        """Open one filter's drop-down."""
+        select = self.query_one(f"#{name}", Select)
+        select.focus()
+        select.action_show_overlay()
+
+    def action_clear_filters(self) -> None:
+        """Show every site again."""
+        self._filter = SiteFilter()
+        with self.prevent(Select.Changed, Input.Changed):
+            for sid in ("#county", "#township", "#type", "#status"):
+                self.query_one(sid, Select).value = ""
+            self.query_one("#search", Input).value = ""
+        self._set_townships()
+        self._redraw()
+        self.query_one("#sites", DataTable).focus()
+
+    def action_to_table(self) -> None:
+        """Leave the search field or a filter for the table."""
+        self.query_one("#sites", DataTable).focus()
+
+    def action_hazards(self) -> None:
+        """The office view of unresolved hazards."""
+        from tui.screens.hazards import HazardsScreen
+
+        self.app.push_screen(HazardsScreen())

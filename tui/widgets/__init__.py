@@ -1,0 +1,1 @@
+"""Small widgets: they render and post messages; they never call the backend."""

@@ -25,6 +25,7 @@ from inspect_engine.errors import ExitCode, InspectError, UsageError
 _COMMAND_MODULES = [
     # One line per command group; each module exposes register(subparsers).
     "inspect_engine.cli.packs_cmd",
+    "inspect_engine.cli.evaluate_cmd",
 ]
 
 Handler = Callable[[argparse.Namespace], int]

@@ -1,0 +1,1335 @@
+"""The ledger: the one API the app, the CLI, the reports and sync use to read and change the record.
+
+Who calls what
+==============
+* The terminal app opens one writable :class:`Ledger` per session (``Ledger.open(data_dir,
+  clock=..., actor=...)``), lists sites, starts an inspection, records each answer
+  (:meth:`Ledger.record_answer` returns only once the answer is durable), resumes the open
+  inspection after a crash (:meth:`Ledger.open_inspections`), submits it with the engine's findings,
+  and records the rectification loop and enforcement orders.
+* Reports and read-only commands open with ``readonly=True``: no lock, no writes, and they see a
+  consistent state even while a writer is at work.
+* Sync (a later issue) uses :meth:`Ledger.heads`, :meth:`Ledger.events_since`,
+  :meth:`Ledger.import_events` (idempotent, all-or-nothing, one write) and :meth:`Ledger.digest`.
+
+Guarantees
+==========
+* Every change is an event (:mod:`inspect_engine.events`) appended durably before the call returns.
+  What a call returned is on disk and survives ``SIGKILL`` or a power cut.
+* One writer per data directory (:class:`~inspect_engine.storage.WriterLock`); a second gets a
+  :class:`~inspect_engine.storage.LedgerLocked` error naming the holder.
+* Answers are cheap: they go to ``journal.db``, which holds only the events since the last fold
+  (in practice the open inspection), so saving one never rewrites the big ``ledger.db``. Submitting
+  an inspection, importing sites or another device's events *folds* the journal and the new events
+  into ``ledger.db`` in one write, then empties the journal. A crash between those two writes
+  leaves journal events that are already in the ledger; opening recognises them (same ids, same
+  hashes) and empties the journal — the second half of the fold, not a repair.
+* A damaged or foreign file is refused with every problem located (file, line, device, seq);
+  nothing is repaired or overwritten (``ledger rebuild --salvage`` is the explicit, user-invoked
+  way out, and keeps the damaged files).
+* Any I/O error (disk full, EIO) is raised as :class:`~inspect_engine.storage.LedgerWriteError`;
+  the files then hold the state before the call or after it, never between, and the ledger
+  re-reads them before the next call.
+* Time comes from the injected clock; nothing here reads the system time directly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+from inspect_engine.clock import Clock, SystemClock
+from inspect_engine.conditions import AnswerValue
+from inspect_engine.datadir import (
+    BACKUP_DIR,
+    EVIDENCE_DIR,
+    JOURNAL_FILE,
+    LEDGER_FILE,
+    LOCK_FILE,
+    resolve_data_dir,
+)
+from inspect_engine.errors import InputError, LedgerError, Problem, RefusedError
+from inspect_engine.events import (
+    PAYLOADS,
+    AnswerRecorded,
+    EnforcementLifted,
+    EnforcementOrdered,
+    Event,
+    Evidence,
+    FindingClosed,
+    FindingReopened,
+    Head,
+    InspectionCancelled,
+    InspectionStarted,
+    InspectionSubmitted,
+    Payload,
+    PlanSet,
+    RectificationReported,
+    RectificationStarted,
+    SiteRegistered,
+    SiteUpdated,
+    SubmittedFinding,
+    canonical,
+    document_problem,
+    link_problem,
+    make_event,
+    new_id,
+    normalize_method,
+)
+from inspect_engine.findings import Finding
+from inspect_engine.fsio import FileOps, atomic_write, cleanup_temp_files
+from inspect_engine.projection import (
+    FindingState,
+    InspectionState,
+    OrderState,
+    Projection,
+)
+from inspect_engine.queries import (
+    FindingRow,
+    SiteRecord,
+    SiteRow,
+    StatusCounts,
+    list_sites,
+    open_findings,
+    site_record,
+    status_counts,
+)
+from inspect_engine.rectification import FiveImplementations
+from inspect_engine.site import Site
+from inspect_engine.storage import (
+    FORMAT_VERSION,
+    LedgerDamaged,
+    LedgerWriteError,
+    TableFile,
+    Tables,
+    WriterLock,
+    encode_file,
+    parse_file,
+)
+
+FOLD_AT = 1000
+"""Fold the journal into the ledger on the next append once it holds this many events."""
+MAX_EVIDENCE_BYTES = 200 * 1024 * 1024
+"""Largest evidence file accepted (a long video would exceed it; photos do not)."""
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_EVENT_KEYS = frozenset(
+    ("v", "event_id", "device_id", "seq", "lamport", "time", "actor", "kind", "payload")
+    + ("prev", "hash")
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _synchronized(fn: Callable[P, R]) -> Callable[P, R]:
+    """Serialize calls on one ledger (the app saves from a worker thread)."""
+
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        self = args[0]
+        assert isinstance(self, Ledger)
+        with self._mutex:
+            return fn(*args, **kwargs)
+
+    wrapper.__doc__ = fn.__doc__
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+@dataclass(frozen=True)
+class RegisterResult:
+    """What registering a site list did."""
+
+    added: int
+    updated: int
+    unchanged: int
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What :meth:`Ledger.import_events` did: events new to this ledger, and already present."""
+
+    new: int
+    present: int
+
+
+@dataclass
+class LedgerInfo:
+    """``inspect-engine ledger info``."""
+
+    data_dir: Path
+    exists: bool
+    device_id: str | None
+    created: str | None
+    format_version: int
+    ledger_bytes: int
+    journal_bytes: int
+    events: int
+    journal_events: int
+    devices: dict[str, Head]
+    sites: int
+    inspections: dict[str, int]
+    findings: dict[str, int]
+    overdue: int
+    orders_in_force: int
+    rejected: int
+    conflicts: int
+    digest: str
+    state_digest: str
+    open_inspections: list[str] = field(default_factory=list)
+
+
+@dataclass
+class VerifyReport:
+    """``inspect-engine ledger verify``: every problem, located; plus what was checked."""
+
+    data_dir: Path
+    exists: bool
+    problems: list[Problem]
+    events: int = 0
+    journal_events: int = 0
+    devices: dict[str, int] = field(default_factory=dict)
+    rejected: list[str] = field(default_factory=list)
+    """Events kept but not applied by the projection (with the reason): not damage."""
+    conflicts: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """No damage found."""
+        return not self.problems
+
+
+class Ledger:
+    """The record of one data directory (see the module docstring). Use :meth:`open`."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        clock: Clock,
+        actor: str,
+        readonly: bool,
+        ops: FileOps,
+        lock: WriterLock | None,
+    ) -> None:
+        self.data_dir = data_dir
+        self.clock = clock
+        self.actor = actor
+        self.readonly = readonly
+        self.ops = ops
+        self._lock = lock
+        self._mutex = threading.RLock()
+        self._main = TableFile(
+            data_dir / LEDGER_FILE, kind="main", ops=ops, readonly=readonly, immutable=["events"]
+        )
+        self._journal = TableFile(
+            data_dir / JOURNAL_FILE,
+            kind="journal",
+            ops=ops,
+            readonly=readonly,
+            immutable=["events"],
+        )
+        self.device_id: str | None = None
+        self.created: str | None = None
+        self._meta: dict[str, Any] = {}
+        self._events: list[Event] = []
+        self._in_main = 0
+        self._ids: dict[str, str] = {}
+        self._heads: dict[str, Head] = {}
+        self._lamport = 0
+        self._proj = Projection()
+        self._keys: tuple[object, object] = (None, None)
+        self._dirty = True
+        self._batch: list[Event] | None = None
+        self._closed = False
+        self.cleaned_temp: list[str] = []
+        """Temporary files of killed writers removed when this ledger was opened."""
+
+    # -- opening and closing ----------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        data_dir: str | Path | None = None,
+        *,
+        clock: Clock | None = None,
+        actor: str = "",
+        readonly: bool = False,
+        wait: float = 0.0,
+        ops: FileOps | None = None,
+    ) -> Ledger:
+        """Open (and, when writable, create at first use) the ledger of ``data_dir``.
+
+        ``data_dir`` defaults to :func:`~inspect_engine.datadir.resolve_data_dir`. A writable
+        ledger takes the writer lock, waiting up to ``wait`` seconds, and removes temporary files
+        left by a killed writer. A device identity (``device_id``) is made when the ledger is
+        created. A read-only ledger on a directory without a ledger is empty.
+        """
+        path = resolve_data_dir(data_dir)
+        ops = ops or FileOps()
+        lock = None
+        if not readonly:
+            try:
+                ops.makedirs(path)
+            except OSError as err:
+                raise LedgerError(f"cannot create the data directory {path}: {err}") from err
+            lock = WriterLock(path / LOCK_FILE)
+            lock.acquire(wait, path)
+        ledger = cls(
+            path, clock=clock or SystemClock(), actor=actor, readonly=readonly, ops=ops, lock=lock
+        )
+        try:
+            if not readonly:
+                ledger.cleaned_temp = cleanup_temp_files(path, [LEDGER_FILE, JOURNAL_FILE], ops)
+                ledger.cleaned_temp += ledger._cleanup_evidence_temp()
+            ledger._load()
+        except BaseException:
+            ledger.close()
+            raise
+        return ledger
+
+    def close(self) -> None:
+        """Release the writer lock. Nothing to flush: every change is already durable."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+        self._closed = True
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- loading ----------------------------------------------------------------------------
+
+    def _file_keys(self) -> tuple[object, object]:
+        return (self._main.storage.current_key(), self._journal.storage.current_key())
+
+    def _ensure_current(self) -> None:
+        if self._closed:
+            raise LedgerError("the ledger is closed")
+        if self._batch is not None:
+            return
+        if self._dirty or self._file_keys() != self._keys:
+            self._load()
+
+    def _read_files(self) -> tuple[Tables | None, Tables | None]:
+        attempts = 1 if not self.readonly else 50
+        for _ in range(attempts):
+            before = self._main.storage.current_key()
+            main = self._main.load()
+            journal = self._journal.load()
+            if self._main.storage.current_key() == before:
+                return main, journal
+            time.sleep(0.01)  # a writer replaced the ledger while we read: read again
+        raise LedgerError(f"the ledger at {self.data_dir} kept changing while being read")
+
+    def _load(self) -> None:
+        self._dirty = True
+        self._main.reset()
+        self._journal.reset()
+        main, journal = self._read_files()
+        if main is None:
+            if journal is not None:
+                raise LedgerDamaged(
+                    [
+                        Problem(
+                            str(self.data_dir / LEDGER_FILE),
+                            "",
+                            f"missing, but {JOURNAL_FILE} exists (moved or deleted?)",
+                        )
+                    ]
+                )
+            self._reset_memory()
+            if self.readonly:
+                self._keys = self._file_keys()
+                self._dirty = False
+                return
+            self._create()
+            main, journal = self._read_files()
+            assert main is not None
+        events, problems, meta = _check_main(main, self._main.storage, full=False)
+        if problems:
+            raise LedgerDamaged(problems)
+        self._reset_memory()
+        self._meta = meta
+        self.device_id = str(meta["device_id"])
+        self.created = str(meta.get("created", ""))
+        for event in events:
+            self._remember(event)
+        self._in_main = len(self._events)
+        pending, stale, jproblems = _check_journal(
+            journal, self._journal.storage, self.device_id, self._ids, self._heads
+        )
+        if jproblems:
+            raise LedgerDamaged(jproblems)
+        if stale and not self.readonly:
+            # The previous fold wrote the ledger but was stopped before emptying the journal.
+            self._journal.write_all(
+                {"events": {str(i + 1): e.to_doc() for i, e in enumerate(pending)}}
+            )
+        for event in pending:
+            self._remember(event)
+        self._proj = Projection.build(self._events)
+        self._keys = self._file_keys()
+        self._dirty = False
+
+    def _reset_memory(self) -> None:
+        self.device_id = None
+        self._events, self._ids, self._heads = [], {}, {}
+        self._in_main, self._lamport = 0, 0
+        self._proj = Projection()
+
+    def _create(self) -> None:
+        meta = {
+            "device_id": new_id(),
+            "created": self.clock.now().isoformat(),
+            "format": FORMAT_VERSION,
+        }
+        self._main.append("meta", [meta])
+
+    def _remember(self, event: Event) -> None:
+        self._events.append(event)
+        self._ids[event.event_id] = event.hash
+        self._heads[event.device_id] = Head(event.seq, event.hash, event.lamport)
+        self._lamport = max(self._lamport, event.lamport)
+
+    def _cleanup_evidence_temp(self) -> list[str]:
+        root = self.data_dir / EVIDENCE_DIR
+        removed: list[str] = []
+        for sub in self.ops.listdir(root):
+            folder = root / sub
+            names = [n for n in self.ops.listdir(folder) if ".tmp-" in n]
+            targets = sorted({n[1:].split(".tmp-")[0] for n in names if n.startswith(".")})
+            removed += cleanup_temp_files(folder, targets, self.ops)
+        return removed
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def _writable(self) -> str:
+        self._ensure_current()
+        if self.readonly or self.device_id is None:
+            raise LedgerError(f"the ledger at {self.data_dir} is open read-only")
+        return self.device_id
+
+    def _append(self, kind: str, payload: Payload, actor: str | None) -> Event:
+        """Check, make and durably append one event of this device; apply it."""
+        device = self._writable()
+        reason = self._proj.check(kind, payload)
+        if reason is not None:
+            raise InputError(reason)
+        head = self._heads.get(device)
+        event = make_event(
+            device_id=device,
+            seq=head.seq + 1 if head else 1,
+            lamport=self._lamport + 1,
+            time=self.clock.now(),
+            actor=self.actor if actor is None else actor,
+            kind=kind,
+            payload=payload.model_dump(mode="json"),
+            prev=head.hash if head else None,
+        )
+        if self._batch is not None:
+            self._batch.append(event)
+            self._remember(event)
+            self._proj.apply(event)
+            return event
+        fold = len(self._events) - self._in_main >= FOLD_AT
+        try:
+            if fold:
+                self._write_fold(self._events[self._in_main :] + [event])
+            else:
+                self._journal.append("events", [event.to_doc()])
+            self._keys = self._file_keys()
+        except BaseException:
+            self._dirty = True
+            raise
+        self._remember(event)
+        if fold:
+            self._in_main = len(self._events)
+        self._proj.apply(event)
+        return event
+
+    def _write_fold(self, events: list[Event]) -> None:
+        """Write ``events`` into the ledger in one write, then empty the journal.
+
+        A crash between the two leaves journal events that are already in the ledger, which
+        the next load recognises (:func:`_check_journal`). The caller handles errors.
+        """
+        if events:
+            self._main.append("events", [e.to_doc() for e in events])
+        if self._journal.records("events"):
+            self._journal.clear("events")
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group the changes made inside the block into one write of the ledger (all or nothing).
+
+        Used by site imports and submits. The journal is folded in by the same write.
+        """
+        with self._mutex:
+            self._writable()
+            if self._batch is not None:
+                raise RuntimeError("batches do not nest")
+            self._batch = []
+            try:
+                yield
+            except BaseException:
+                self._batch = None
+                self._dirty = True  # forget the tentative state: re-read the files
+                raise
+            events, self._batch = self._batch, None
+            self._fold_batch(events)
+
+    def _fold_batch(self, events: list[Event]) -> None:
+        """Fold the journal and a finished batch (the last ``events`` in memory) in one write."""
+        journal = self._events[self._in_main : len(self._events) - len(events)]
+        try:
+            self._write_fold(journal + events)
+            self._keys = self._file_keys()
+        except BaseException:
+            self._dirty = True
+            raise
+        self._in_main = len(self._events)
+
+    def checkpoint(self) -> int:
+        """Fold the journal into the ledger now; returns how many events were folded."""
+        with self._mutex:
+            self._writable()
+            n = len(self._events) - self._in_main
+            with self.batch():
+                pass
+            return n
+
+    # -- sites ------------------------------------------------------------------------------
+
+    @_synchronized
+    def register_sites(self, sites: Sequence[Site], *, actor: str | None = None) -> RegisterResult:
+        """Add new sites and update changed ones, all in one write; unchanged ones are skipped."""
+        ids = [s.id for s in sites]
+        dupes = sorted({i for i in ids if ids.count(i) > 1}) if len(set(ids)) != len(ids) else []
+        if dupes:
+            raise InputError(f"场所编号重复 / duplicate site ids: {', '.join(dupes)}")
+        added = updated = unchanged = 0
+        with self.batch():
+            for site in sites:
+                old = self._proj.sites.get(site.id)
+                if old is None:
+                    self._append("site.registered", SiteRegistered(site=site), actor)
+                    added += 1
+                elif old.site != site:
+                    self._append("site.updated", SiteUpdated(site=site, base=old.version), actor)
+                    updated += 1
+                else:
+                    unchanged += 1
+        return RegisterResult(added, updated, unchanged)
+
+    # -- inspections ------------------------------------------------------------------------
+
+    @_synchronized
+    def start_inspection(
+        self,
+        site_id: str,
+        *,
+        pack_id: str,
+        pack_version: str,
+        method: str,
+        inspectors: Sequence[str],
+        started_at: dt.datetime | None = None,
+        actor: str | None = None,
+    ) -> InspectionState:
+        """Begin an inspection of ``site_id`` (method: open/unannounced/surprise/random)."""
+        at = started_at or self.clock.now()
+        if at.tzinfo is None:
+            raise InputError("started_at must be timezone-aware")
+        try:
+            code = normalize_method(method)
+        except ValueError as err:
+            raise InputError(str(err)) from None
+        inspection_id = new_id()
+        payload = _payload(
+            InspectionStarted,
+            inspection_id=inspection_id,
+            site_id=site_id,
+            pack_id=pack_id,
+            pack_version=pack_version,
+            method=code,
+            inspectors=list(inspectors),
+            started_at=at.isoformat(),
+        )
+        self._append("inspection.started", payload, actor)
+        return self._proj.inspections[inspection_id]
+
+    @_synchronized
+    def record_answer(
+        self,
+        inspection_id: str,
+        item_id: str,
+        value: AnswerValue | None,
+        *,
+        note: str | None = None,
+        evidence: Sequence[Evidence | str] | None = None,
+        actor: str | None = None,
+    ) -> Event:
+        """Record (``None``: withdraw) the answer to one item; returns once it is durable.
+
+        ``value`` should already be checked against the item (:func:`inspect_engine.answers.
+        check_answer`). ``note`` and ``evidence`` replace the item's note and evidence list when
+        given, and are kept as they were when ``None``. Evidence is named by content hash
+        (:meth:`add_evidence`), never by path.
+        """
+        current = self._current_answer(inspection_id, item_id)
+        return self._record_item(
+            inspection_id,
+            item_id,
+            value,
+            current.note if note is None and current else (note or ""),
+            _evidence_list(evidence) if evidence is not None else _kept(current),
+            actor,
+        )
+
+    @_synchronized
+    def record_note(
+        self, inspection_id: str, item_id: str, note: str, *, actor: str | None = None
+    ) -> Event:
+        """Set the note on one item, keeping its value and evidence; durable on return."""
+        current = self._current_answer(inspection_id, item_id)
+        value = current.value if current else None
+        return self._record_item(inspection_id, item_id, value, note, _kept(current), actor)
+
+    @_synchronized
+    def attach_evidence(
+        self,
+        inspection_id: str,
+        item_id: str,
+        evidence: Evidence | str,
+        *,
+        actor: str | None = None,
+    ) -> Event:
+        """Add one stored evidence file to an item, keeping its value and note."""
+        current = self._current_answer(inspection_id, item_id)
+        value = current.value if current else None
+        note = current.note if current else ""
+        items = _kept(current) + _evidence_list([evidence])
+        return self._record_item(inspection_id, item_id, value, note, items, actor)
+
+    def _current_answer(self, inspection_id: str, item_id: str) -> Any:
+        self._ensure_current()
+        insp = self._proj.inspections.get(inspection_id)
+        return insp.answers.get(item_id) if insp is not None else None
+
+    def _record_item(
+        self,
+        inspection_id: str,
+        item_id: str,
+        value: AnswerValue | None,
+        note: str,
+        evidence: list[Evidence],
+        actor: str | None,
+    ) -> Event:
+        self._check_evidence(evidence)
+        payload = _payload(
+            AnswerRecorded,
+            inspection_id=inspection_id,
+            item_id=item_id,
+            value=value,
+            note=note,
+            evidence=evidence,
+        )
+        return self._append("inspection.answered", payload, actor)
+
+    @_synchronized
+    def submit_inspection(
+        self, inspection_id: str, findings: Sequence[Finding], *, actor: str | None = None
+    ) -> list[FindingState]:
+        """Seal the inspection with the engine's findings (one write, journal folded in)."""
+        insp = self._proj.inspections.get(inspection_id)
+        if insp is not None:
+            for f in findings:
+                if (f.pack_id, f.pack_version) != (insp.pack_id, insp.pack_version):
+                    raise InputError(
+                        f"finding {f.rule_id} is from {f.pack_id} {f.pack_version}, the "
+                        f"inspection uses {insp.pack_id} {insp.pack_version}"
+                    )
+        subs = [
+            SubmittedFinding(finding_id=new_id(), finding=f.model_dump(mode="json"))
+            for f in findings
+        ]
+        payload = InspectionSubmitted(inspection_id=inspection_id, findings=subs)
+        with self.batch():
+            self._append("inspection.submitted", payload, actor)
+        return [self._proj.findings[s.finding_id] for s in subs]
+
+    @_synchronized
+    def cancel_inspection(
+        self, inspection_id: str, reason: str, *, actor: str | None = None
+    ) -> None:
+        """Abandon an open inspection, with the reason."""
+        payload = _payload(InspectionCancelled, inspection_id=inspection_id, reason=reason)
+        self._append("inspection.cancelled", payload, actor)
+
+    # -- rectification and enforcement ------------------------------------------------------
+
+    @_synchronized
+    def set_plan(
+        self, finding_id: str, plan: FiveImplementations, *, actor: str | None = None
+    ) -> FindingState:
+        """Record (or revise) the 五落实 of a finding."""
+        self._append("finding.plan_set", PlanSet(finding_id=finding_id, plan=plan), actor)
+        return self._proj.findings[finding_id]
+
+    @_synchronized
+    def start_rectification(
+        self, finding_id: str, *, note: str = "", actor: str | None = None
+    ) -> FindingState:
+        """待整改 → 整改中 (a 重大 finding needs its 五落实 first)."""
+        payload = _payload(RectificationStarted, finding_id=finding_id, note=note)
+        self._append("finding.rectification_started", payload, actor)
+        return self._proj.findings[finding_id]
+
+    @_synchronized
+    def report_rectified(
+        self,
+        finding_id: str,
+        *,
+        note: str = "",
+        evidence: Sequence[Evidence | str] = (),
+        actor: str | None = None,
+    ) -> FindingState:
+        """→ 已整改待复查, with what was done and evidence."""
+        items = _evidence_list(evidence)
+        self._check_evidence(items)
+        payload = _payload(RectificationReported, finding_id=finding_id, note=note, evidence=items)
+        self._append("finding.rectification_reported", payload, actor)
+        return self._proj.findings[finding_id]
+
+    @_synchronized
+    def close_finding(
+        self,
+        finding_id: str,
+        *,
+        verifier: str,
+        note: str = "",
+        evidence: Sequence[Evidence | str] = (),
+        actor: str | None = None,
+    ) -> FindingState:
+        """复查合格，销号: 已整改待复查 → 销号."""
+        items = _evidence_list(evidence)
+        self._check_evidence(items)
+        payload = _payload(
+            FindingClosed, finding_id=finding_id, verifier=verifier, note=note, evidence=items
+        )
+        self._append("finding.closed", payload, actor)
+        return self._proj.findings[finding_id]
+
+    @_synchronized
+    def reopen_finding(
+        self, finding_id: str, *, reason: str, actor: str | None = None
+    ) -> FindingState:
+        """复查不合格 (or found again after 销号): back to 整改中, with the reason."""
+        payload = _payload(FindingReopened, finding_id=finding_id, reason=reason)
+        self._append("finding.reopened", payload, actor)
+        return self._proj.findings[finding_id]
+
+    @_synchronized
+    def order_enforcement(
+        self,
+        site_id: str,
+        kind: str,
+        *,
+        ordered_on: dt.date,
+        finding_id: str | None = None,
+        issued_by: str = "",
+        note: str = "",
+        actor: str | None = None,
+    ) -> OrderState:
+        """Record an enforcement order (``stop_use``, ``stop_construction``...) with its date."""
+        order_id = new_id()
+        payload = _payload(
+            EnforcementOrdered,
+            order_id=order_id,
+            site_id=site_id,
+            finding_id=finding_id,
+            kind=kind,
+            ordered_on=ordered_on,
+            issued_by=issued_by,
+            note=note,
+        )
+        self._append("enforcement.ordered", payload, actor)
+        return self._proj.orders[order_id]
+
+    @_synchronized
+    def lift_enforcement(
+        self,
+        order_id: str,
+        *,
+        lifted_on: dt.date,
+        basis: str,
+        reinspection_id: str | None = None,
+        note: str = "",
+        actor: str | None = None,
+    ) -> OrderState:
+        """Lift an order after re-inspection; ``basis`` says why (复查合格 / 审查同意)."""
+        payload = _payload(
+            EnforcementLifted,
+            order_id=order_id,
+            lifted_on=lifted_on,
+            basis=basis,
+            reinspection_id=reinspection_id,
+            note=note,
+        )
+        self._append("enforcement.lifted", payload, actor)
+        return self._proj.orders[order_id]
+
+    # -- evidence ---------------------------------------------------------------------------
+
+    def evidence_path(self, digest: str) -> Path:
+        """Where the evidence file with this SHA-256 lives (always inside the data directory)."""
+        if not _SHA256.match(digest):
+            raise InputError(f"not an evidence hash: {digest!r}")
+        return self.data_dir / EVIDENCE_DIR / digest[:2] / digest
+
+    def has_evidence(self, digest: str) -> bool:
+        """Whether the evidence store holds a file with this hash."""
+        return self.ops.stat(self.evidence_path(digest)) is not None
+
+    def _check_evidence(self, evidence: Sequence[Evidence]) -> None:
+        for item in evidence:
+            if not self.has_evidence(item.sha256):
+                raise InputError(f"证据文件不存在 / no evidence with hash {item.sha256}")
+
+    @_synchronized
+    def add_evidence(self, source: Path | bytes, *, name: str | None = None) -> Evidence:
+        """Store an evidence file durably under its SHA-256; return its reference.
+
+        The caller's path is read once and never recorded: the reference holds the hash and a
+        display name (the file's base name unless ``name`` is given).
+        """
+        self._writable()
+        if isinstance(source, bytes):
+            data = source
+            label = name or ""
+        else:
+            label = name if name is not None else Path(source).name
+            try:
+                data = Path(source).read_bytes()
+            except OSError as err:
+                raise InputError(f"cannot read evidence file {source}: {err.strerror}") from err
+        if len(data) > MAX_EVIDENCE_BYTES:
+            raise InputError(f"evidence file too large ({len(data)} bytes)")
+        digest = hashlib.sha256(data).hexdigest()
+        path = self.evidence_path(digest)
+        got = self.ops.read(path)
+        if got is not None:
+            if hashlib.sha256(got[0]).hexdigest() != digest:
+                raise LedgerError(f"evidence file {path} is damaged (its content hash differs)")
+            return _evidence(digest, label)
+        try:
+            self.ops.makedirs(path.parent)
+            atomic_write(path, data, self.ops)
+        except OSError as err:
+            raise LedgerWriteError(
+                f"保存失败 / could not save evidence {path}: {err.strerror or err}"
+            ) from err
+        return _evidence(digest, label)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    @property
+    def exists(self) -> bool:
+        """Whether a ledger file exists (a read-only open of an empty directory: ``False``)."""
+        with self._mutex:
+            self._ensure_current()
+            return self.device_id is not None
+
+    @property
+    def projection(self) -> Projection:
+        """The current state (re-read first if the files changed). Treat it as read-only."""
+        with self._mutex:
+            self._ensure_current()
+            return self._proj
+
+    def today(self) -> dt.date:
+        """The clock's date."""
+        return self.clock.now().date()
+
+    def inspection(self, inspection_id: str) -> InspectionState:
+        """One inspection; :class:`InputError` if unknown."""
+        insp = self.projection.inspections.get(inspection_id)
+        if insp is None:
+            raise InputError(f"没有这次检查 / unknown inspection {inspection_id}")
+        return insp
+
+    def open_inspections(self, *, mine: bool = True) -> list[InspectionState]:
+        """Inspections not yet submitted or cancelled (``mine``: started on this device)."""
+        proj = self.projection
+        return [i for i in proj.open_inspections() if not mine or i.device_id == self.device_id]
+
+    def finding(self, finding_id: str) -> FindingState:
+        """One finding; :class:`InputError` if unknown."""
+        f = self.projection.findings.get(finding_id)
+        if f is None:
+            raise InputError(f"没有这条隐患 / unknown finding {finding_id}")
+        return f
+
+    def sites(
+        self,
+        *,
+        county: str | None = None,
+        township: str | None = None,
+        site_type: str | None = None,
+        status: str | None = None,
+        search: str | None = None,
+        inspector: str | None = None,
+    ) -> list[SiteRow]:
+        """Sites filtered (status: not_inspected, in_progress, open_findings, overdue, clear)."""
+        return list_sites(
+            self.projection,
+            self.today(),
+            county=county,
+            township=township,
+            site_type=site_type,
+            status=status,
+            search=search,
+            inspector=inspector,
+        )
+
+    def site(self, site_id: str) -> SiteRecord:
+        """A site with its inspections, findings and orders; :class:`InputError` if unknown."""
+        record = site_record(self.projection, site_id, self.today())
+        if record is None:
+            raise InputError(f"场所 {site_id} 未登记 / unknown site {site_id}")
+        return record
+
+    def open_findings(
+        self,
+        *,
+        county: str | None = None,
+        township: str | None = None,
+        level: str | None = None,
+        due_by: dt.date | None = None,
+        overdue_only: bool = False,
+    ) -> list[FindingRow]:
+        """Hazards not yet 销号, overdue first, then by deadline."""
+        return open_findings(
+            self.projection,
+            self.today(),
+            county=county,
+            township=township,
+            level=level,
+            due_by=due_by,
+            overdue_only=overdue_only,
+        )
+
+    def projection_as_of(self, cutoff: dt.datetime) -> Projection:
+        """The state built from the events whose time is at or before ``cutoff`` (aware)."""
+        if cutoff.tzinfo is None:
+            raise InputError("the cut-off time must be timezone-aware")
+        with self._mutex:
+            self._ensure_current()
+            return Projection.build(e for e in self._events if e.at <= cutoff)
+
+    def status_counts(self, as_of: dt.datetime | None = None) -> StatusCounts:
+        """Hazards by status (and county, level), overdue judged on the cut-off's date."""
+        if as_of is None:
+            return status_counts(self.projection, self.today())
+        return status_counts(self.projection_as_of(as_of), as_of.date())
+
+    # -- sync primitives --------------------------------------------------------------------
+
+    def events(self) -> list[Event]:
+        """Every event, in the order stored (ledger, then journal)."""
+        with self._mutex:
+            self._ensure_current()
+            return list(self._events)
+
+    def heads(self) -> dict[str, Head]:
+        """The newest event of each device's chain."""
+        with self._mutex:
+            self._ensure_current()
+            return dict(self._heads)
+
+    def events_since(self, device_id: str, seq: int) -> list[Event]:
+        """Events of ``device_id`` with a seq above ``seq``, in seq order."""
+        with self._mutex:
+            self._ensure_current()
+            return sorted(
+                (e for e in self._events if e.device_id == device_id and e.seq > seq),
+                key=lambda e: e.seq,
+            )
+
+    def digest(self) -> str:
+        """SHA-256 over every device's head ``(device_id, seq, hash)``: equal iff same events."""
+        heads = self.heads()
+        return hashlib.sha256(
+            canonical(sorted([d, h.seq, h.hash] for d, h in heads.items()))
+        ).hexdigest()
+
+    @_synchronized
+    def import_events(self, events: Iterable[Event | dict[str, Any]]) -> ImportResult:
+        """Add other devices' events, all or nothing, in one write.
+
+        Events already present (same id, same hash) are skipped, so importing twice changes
+        nothing. Refused with :class:`RefusedError`, and nothing written, when an event is
+        malformed or its hash does not match, when an id is known with a different hash, when a
+        device's events do not continue its chain here (gap, fork, broken link), or when they
+        claim to come from this device.
+        """
+        me = self._writable()
+        incoming: list[Event] = []
+        for i, item in enumerate(events):
+            doc = item.to_doc() if isinstance(item, Event) else dict(item)
+            why = document_problem(doc)
+            if why is not None:
+                raise RefusedError(f"event {i}: {why}")
+            incoming.append(Event.model_validate(doc))
+        new: dict[str, Event] = {}
+        present = 0
+        for ev in incoming:
+            known = self._ids.get(ev.event_id)
+            if known is not None:
+                if known != ev.hash:
+                    raise RefusedError(
+                        f"conflict: event {ev.event_id} is already here with different content"
+                    )
+                present += 1
+                continue
+            seen = new.get(ev.event_id)
+            if seen is not None and seen.hash != ev.hash:
+                raise RefusedError(f"conflict: event {ev.event_id} appears twice, differently")
+            new[ev.event_id] = ev
+        chains: dict[str, list[Event]] = {}
+        for ev in new.values():
+            chains.setdefault(ev.device_id, []).append(ev)
+        ordered: list[Event] = []
+        for device, chain in sorted(chains.items()):
+            if device == me:
+                raise RefusedError(
+                    f"events of this device ({device}) that it does not have: made by a copy of "
+                    "this data directory on another machine?"
+                )
+            chain.sort(key=lambda e: e.seq)
+            head = self._heads.get(device)
+            for ev in chain:
+                why = link_problem(head, ev)
+                if why is not None:
+                    raise RefusedError(f"device {device}: {why}")
+                head = Head(ev.seq, ev.hash, ev.lamport)
+            ordered += chain
+        if not ordered:
+            return ImportResult(0, present)
+        with self.batch():
+            assert self._batch is not None
+            self._batch.extend(ordered)
+            for ev in ordered:
+                self._remember(ev)
+        self._proj = Projection.build(self._events)
+        return ImportResult(len(ordered), present)
+
+    # -- reports on the ledger itself -------------------------------------------------------
+
+    def info(self) -> LedgerInfo:
+        """Identity, sizes, counts and digests (``inspect-engine ledger info``)."""
+        with self._mutex:
+            self._ensure_current()
+            proj = self._proj
+            today = self.today()
+            findings = Counter(
+                f.status.value for f in proj.findings.values() if f.status is not None
+            )
+            main_st = self.ops.stat(self.data_dir / LEDGER_FILE)
+            journal_st = self.ops.stat(self.data_dir / JOURNAL_FILE)
+            return LedgerInfo(
+                data_dir=self.data_dir,
+                exists=self.device_id is not None,
+                device_id=self.device_id,
+                created=self.created,
+                format_version=FORMAT_VERSION,
+                ledger_bytes=main_st.st_size if main_st else 0,
+                journal_bytes=journal_st.st_size if journal_st else 0,
+                events=self._in_main,
+                journal_events=len(self._events) - self._in_main,
+                devices=dict(self._heads),
+                sites=len(proj.sites),
+                inspections=dict(Counter(i.status for i in proj.inspections.values())),
+                findings=dict(findings),
+                overdue=sum(1 for f in proj.findings.values() if f.overdue(today)),
+                orders_in_force=sum(1 for o in proj.orders.values() if o.in_force),
+                rejected=len(proj.rejected),
+                conflicts=len(proj.conflicts),
+                digest=self.digest(),
+                state_digest=proj.digest(),
+                open_inspections=[i.id for i in proj.open_inspections()],
+            )
+
+    def verify(self) -> VerifyReport:
+        """Check every file, event hash and chain from disk (see :func:`verify_data_dir`)."""
+        with self._mutex:
+            return verify_data_dir(self.data_dir, ops=self.ops)
+
+    @_synchronized
+    def backup(self, dest: Path | None = None) -> Path:
+        """Write every event (journal folded in) to one verified ledger file; return its path.
+
+        The copy is a complete ``ledger.db``: restore it by placing it in an empty data directory.
+        An existing file is never overwritten.
+        """
+        self._ensure_current()
+        if self.device_id is None:
+            raise LedgerError(f"no ledger at {self.data_dir} yet")
+        if dest is None:
+            stamp = self.clock.now().strftime("%Y%m%d-%H%M%S")
+            dest = self.data_dir / BACKUP_DIR / f"ledger-{stamp}.db"
+            n = 2
+            while self.ops.stat(dest) is not None:
+                dest = self.data_dir / BACKUP_DIR / f"ledger-{stamp}-{n}.db"
+                n += 1
+        if self.ops.stat(dest) is not None:
+            raise InputError(f"{dest} exists; a backup never overwrites a file")
+        tables: Tables = {
+            "meta": {"1": dict(self._meta)},
+            "events": {str(i + 1): e.to_doc() for i, e in enumerate(self._events)},
+        }
+        data = encode_file("main", tables)
+        try:
+            self.ops.makedirs(dest.parent)
+            atomic_write(dest, data, self.ops)
+        except OSError as err:
+            raise LedgerWriteError(f"could not write the backup {dest}: {err.strerror}") from err
+        got = self.ops.read(dest)
+        parsed = parse_file(got[0] if got else b"", str(dest), "main")
+        problems = parsed.problems or _check_main(parsed.tables, None, full=True, file=str(dest))[1]
+        if problems:
+            raise LedgerError(f"the backup {dest} does not verify: {problems[0].render()}")
+        return dest
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _payload(model: type[Payload], **fields: Any) -> Payload:
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(fields)
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"{loc}: {first['msg']}") from err
+
+
+def _evidence(digest: str, name: str) -> Evidence:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].replace("\x00", "")[:200]
+    return Evidence(sha256=digest, name=base)
+
+
+def _evidence_list(items: Iterable[Evidence | str]) -> list[Evidence]:
+    out = []
+    for item in items:
+        if isinstance(item, Evidence):
+            out.append(item)
+        elif _SHA256.match(item):
+            out.append(Evidence(sha256=item))
+        else:
+            raise InputError(f"not an evidence hash: {item!r}")
+    return out
+
+
+def _kept(current: Any) -> list[Evidence]:
+    return list(current.evidence) if current is not None else []
+
+
+def _shape_problem(doc: Any) -> str | None:
+    """Cheap structural check of a stored event (the line's CRC already proved it intact)."""
+    if not isinstance(doc, dict) or set(doc) != _EVENT_KEYS:
+        return "not an event (wrong fields)"
+    if not (
+        type(doc["seq"]) is int
+        and type(doc["lamport"]) is int
+        and isinstance(doc["event_id"], str)
+        and isinstance(doc["device_id"], str)
+        and isinstance(doc["hash"], str)
+        and isinstance(doc["time"], str)
+        and isinstance(doc["payload"], dict)
+        and doc["kind"] in PAYLOADS
+        and (doc["prev"] is None or isinstance(doc["prev"], str))
+    ):
+        return "not an event (wrong field types)"
+    return None
+
+
+def _where(storage: Any, table: str, doc_id: str) -> int | None:
+    parsed = getattr(storage, "parsed", None)
+    if parsed is None:
+        return None
+    line: int | None = parsed.lines.get((table, doc_id))
+    return line
+
+
+def _check_events(
+    table: dict[str, dict[str, Any]],
+    storage: Any,
+    file: str,
+    *,
+    full: bool,
+) -> tuple[list[tuple[str, Event]], list[Problem]]:
+    events: list[tuple[str, Event]] = []
+    problems: list[Problem] = []
+    for doc_id, doc in table.items():
+        why = document_problem(doc) if full else _shape_problem(doc)
+        if why is not None:
+            line = _where(storage, "events", doc_id)
+            problems.append(Problem(file, f"events#{doc_id}", why, line))
+            continue
+        events.append((doc_id, Event.from_doc(doc, trusted=not full)))
+    return events, problems
+
+
+def _check_main(
+    tables: Tables, storage: Any, *, full: bool, file: str | None = None
+) -> tuple[list[Event], list[Problem], dict[str, Any]]:
+    """Events of a parsed ``ledger.db`` with every chain checked; problems located."""
+    file = file or str(getattr(storage, "path", LEDGER_FILE))
+    problems: list[Problem] = []
+    metas = list(tables.get("meta", {}).values())
+    meta: dict[str, Any] = metas[0] if len(metas) == 1 else {}
+    device = meta.get("device_id")
+    if not isinstance(device, str) or not re.match(r"^[0-9a-f]{32}$", device):
+        problems.append(Problem(file, "meta", "no device identity (meta record missing or bad)"))
+    pairs, bad = _check_events(tables.get("events", {}), storage, file, full=full)
+    problems += bad
+    heads: dict[str, Head] = {}
+    ids: dict[str, str] = {}
+    events: list[Event] = []
+    for doc_id, ev in pairs:
+        line = _where(storage, "events", doc_id)
+        key = f"events#{doc_id} device {ev.device_id[:8]} seq {ev.seq}"
+        if ev.event_id in ids:
+            problems.append(Problem(file, key, "event id appears twice", line))
+            continue
+        why = link_problem(heads.get(ev.device_id), ev)
+        if why is not None:
+            problems.append(Problem(file, key, why, line))
+        heads[ev.device_id] = Head(ev.seq, ev.hash, ev.lamport)
+        ids[ev.event_id] = ev.hash
+        events.append(ev)
+    return events, problems, meta
+
+
+def _check_journal(
+    tables: Tables | None,
+    storage: Any,
+    device: str,
+    ids: dict[str, str],
+    heads: dict[str, Head],
+    *,
+    full: bool = False,
+) -> tuple[list[Event], bool, list[Problem]]:
+    """The journal's events not yet in the ledger, whether some already are, and problems."""
+    if tables is None:
+        return [], False, []
+    file = str(getattr(storage, "path", JOURNAL_FILE))
+    pairs, problems = _check_events(tables.get("events", {}), storage, file, full=full)
+    pending: list[Event] = []
+    stale = False
+    head = heads.get(device)
+    for doc_id, ev in pairs:
+        line = _where(storage, "events", doc_id)
+        key = f"events#{doc_id} seq {ev.seq}"
+        if ev.device_id != device:
+            problems.append(
+                Problem(file, key, f"event of device {ev.device_id}, not {device}", line)
+            )
+            continue
+        known = ids.get(ev.event_id)
+        if known is not None:
+            if known != ev.hash or pending:
+                problems.append(
+                    Problem(file, key, "differs from the same event in the ledger", line)
+                )
+            stale = True
+            continue
+        why = link_problem(head, ev)
+        if why is not None:
+            problems.append(Problem(file, key, f"does not continue the ledger: {why}", line))
+        head = Head(ev.seq, ev.hash, ev.lamport)
+        pending.append(ev)
+    return pending, stale, problems
+
+
+def verify_data_dir(
+    data_dir: str | Path | None = None, *, ops: FileOps | None = None
+) -> VerifyReport:
+    """Read ``ledger.db`` and ``journal.db`` from disk and check everything, collecting problems.
+
+    Checks: file format, per-line checksums, end marker (count and SHA-256), record order and
+    duplicates, every event's fields, payload and hash, every device's chain (seq, prev, lamport),
+    and that the journal continues this device's chain. Writes nothing; works on a damaged
+    ledger that :meth:`Ledger.open` refuses. Projection rejections and conflicts are listed but
+    are not damage.
+    """
+    path = resolve_data_dir(data_dir)
+    ops = ops or FileOps()
+    report = VerifyReport(path, exists=False, problems=[])
+    main_path, journal_path = path / LEDGER_FILE, path / JOURNAL_FILE
+    got = _read(ops, main_path)
+    jgot = _read(ops, journal_path)
+    if got is None:
+        if jgot is not None:
+            report.problems.append(
+                Problem(str(main_path), "", f"missing, but {JOURNAL_FILE} exists")
+            )
+        return report
+    report.exists = True
+    parsed = parse_file(got, str(main_path), "main")
+    report.problems += parsed.problems
+
+    class _Lines:
+        def __init__(self, p: Any, file: Path) -> None:
+            self.parsed, self.path = p, file
+
+    events, problems, meta = _check_main(parsed.tables, _Lines(parsed, main_path), full=True)
+    report.problems += problems
+    report.events = len(events)
+    ids = {e.event_id: e.hash for e in events}
+    heads: dict[str, Head] = {}
+    for e in events:
+        heads[e.device_id] = Head(e.seq, e.hash, e.lamport)
+    pending: list[Event] = []
+    if jgot is not None:
+        jparsed = parse_file(jgot, str(journal_path), "journal")
+        report.problems += jparsed.problems
+        device = str(meta.get("device_id", ""))
+        pending, _, jproblems = _check_journal(
+            jparsed.tables, _Lines(jparsed, journal_path), device, ids, heads, full=True
+        )
+        report.problems += jproblems
+        report.journal_events = len(pending)
+    everything = events + pending
+    report.devices = dict(Counter(e.device_id for e in everything))
+    if not report.problems:
+        proj = Projection.build(everything)
+        report.rejected = [
+            f"{r.kind} {r.event_id} (seq {r.seq}): {r.reason}" for r in proj.rejected
+        ]
+        report.conflicts = [f"{c.entity}: {c.reason}" for c in proj.conflicts]
+    return report
+
+
+def _read(ops: FileOps, path: Path) -> bytes | None:
+    try:
+        got = ops.read(path)
+    except OSError as err:
+        raise LedgerError(f"读取失败 / could not read {path}: {err}") from err
+    return None if got is None else got[0]

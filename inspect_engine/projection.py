@@ -1,0 +1,545 @@
+"""Sites, inspections, findings and orders, rebuilt from the events.
+
+The projection is a pure function of the *set* of events: :meth:`Projection.build` sorts them by
+``(lamport, device_id, seq)`` (see :mod:`inspect_engine.events`) and applies each in turn, so two
+replicas holding the same events, received in any order, compute the same state and the same
+:meth:`Projection.digest`. It never assumes one device: sync appends other devices' events and the
+ledger rebuilds.
+
+Each event is checked against the state it lands on (:meth:`Projection.check`). The ledger runs
+the same check before it makes an event of its own and refuses the action with the reason; an
+event from another device that fails it (two devices moved the same finding concurrently, say) is
+kept in the log, not applied, and listed in :attr:`Projection.rejected` with the reason. Two
+registrations or edits of one site that did not see each other are both kept: the later in the
+total order wins and the pair is listed in :attr:`Projection.conflicts`. Nothing is dropped
+silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from inspect_engine.conditions import AnswerValue
+from inspect_engine.events import (
+    PAYLOADS,
+    AnswerRecorded,
+    EnforcementLifted,
+    EnforcementOrdered,
+    Event,
+    Evidence,
+    FindingClosed,
+    FindingReopened,
+    InspectionCancelled,
+    InspectionStarted,
+    InspectionSubmitted,
+    Payload,
+    PlanSet,
+    RectificationReported,
+    RectificationStarted,
+    SiteRegistered,
+    SiteUpdated,
+    canonical,
+)
+from inspect_engine.findings import Finding
+from inspect_engine.rectification import (
+    Action,
+    FiveImplementations,
+    Status,
+    TransitionError,
+    effective_deadline,
+    is_overdue,
+    next_status,
+)
+from inspect_engine.site import Site
+
+
+@dataclass
+class SiteState:
+    """A registered site and the event that made its current version."""
+
+    site: Site
+    version: str
+    """Event id of the registration or update in force."""
+    registered_at: str
+    updated_at: str
+
+
+@dataclass
+class Answer:
+    """The state in force for one item: value (``None`` while unanswered), note, evidence."""
+
+    item_id: str
+    value: AnswerValue | None
+    note: str
+    evidence: list[Evidence]
+    time: str
+    actor: str
+    event_id: str
+
+
+InspectionStatus = Literal["open", "submitted", "cancelled"]
+INSPECTION_STATUS_LABELS: dict[str, str] = {
+    "open": "进行中",
+    "submitted": "已提交",
+    "cancelled": "已取消",
+}
+
+
+@dataclass
+class InspectionState:
+    """One inspection: who, when, how, its answers; sealed once submitted or cancelled."""
+
+    id: str
+    site_id: str
+    pack_id: str
+    pack_version: str
+    method: str
+    inspectors: list[str]
+    started_at: str
+    device_id: str
+    actor: str
+    status: InspectionStatus = "open"
+    answers: dict[str, Answer] = field(default_factory=dict)
+    current_item: str | None = None
+    """The item answered last: where the app resumes after a crash."""
+    submitted_at: str | None = None
+    finding_ids: list[str] = field(default_factory=list)
+    cancel_reason: str = ""
+
+    @property
+    def sealed(self) -> bool:
+        """Submitted or cancelled: no more answers."""
+        return self.status != "open"
+
+    def values(self) -> dict[str, AnswerValue]:
+        """The answered items' values (what the engine evaluates)."""
+        return {k: a.value for k, a in self.answers.items() if a.value is not None}
+
+
+@dataclass
+class Step:
+    """One move in a finding's history."""
+
+    time: str
+    actor: str
+    action: str
+    """``raised``, ``plan``, or an :class:`~inspect_engine.rectification.Action` value."""
+    status: Status | None
+    note: str
+    event_id: str
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+class _FindingCore(BaseModel):
+    """The fields of a stored finding the ledger itself relies on (others are kept as-is)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    rule_id: str
+    pack_id: str
+    pack_version: str
+    title: dict[str, str]
+    level: Literal["一般", "重大"]
+    hazard: bool = True
+    deadline: dt.date
+    consequences: list[dict[str, Any]] = []
+
+
+@dataclass
+class FindingState:
+    """A finding in the ledger: the engine's output plus its place in the rectification loop.
+
+    ``status`` is ``None`` for a finding that is not a hazard (it is recorded, not rectified).
+    """
+
+    id: str
+    inspection_id: str
+    site_id: str
+    data: dict[str, Any]
+    """The finding exactly as submitted (``Finding.model_dump(mode="json")``)."""
+    rule_id: str
+    level: str
+    hazard: bool
+    title: str
+    rule_deadline: dt.date
+    consequences: list[str]
+    raised_at: str
+    status: Status | None
+    plan: FiveImplementations | None = None
+    history: list[Step] = field(default_factory=list)
+    closed_at: str | None = None
+
+    @property
+    def deadline(self) -> dt.date:
+        """The deadline in force: the 五落实 时限 if recorded, else the rule's."""
+        return effective_deadline(self.rule_deadline, self.plan)
+
+    def overdue(self, today: dt.date) -> bool:
+        """Open (not 销号) and past the deadline on ``today``."""
+        return self.status is not None and is_overdue(self.status, self.deadline, today)
+
+    @property
+    def is_open(self) -> bool:
+        """A hazard not yet 销号."""
+        return self.status is not None and self.status != Status.CLOSED
+
+    def finding(self) -> Finding:
+        """The engine's :class:`Finding` (raises if the stored form no longer validates)."""
+        return Finding.model_validate(self.data)
+
+
+@dataclass
+class OrderState:
+    """An enforcement order and, once lifted, when and on what basis."""
+
+    id: str
+    site_id: str
+    finding_id: str | None
+    kind: str
+    ordered_on: dt.date
+    issued_by: str
+    note: str
+    event_id: str
+    lifted_on: dt.date | None = None
+    lift_basis: str = ""
+    reinspection_id: str | None = None
+
+    @property
+    def in_force(self) -> bool:
+        """Not lifted yet."""
+        return self.lifted_on is None
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """An event kept in the log but not applied, and why."""
+
+    event_id: str
+    device_id: str
+    seq: int
+    kind: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Two events that changed one thing without seeing each other; ``winner`` is in force."""
+
+    entity: str
+    winner: str
+    loser: str
+    reason: str
+
+
+class Projection:
+    """The state rebuilt from events (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.sites: dict[str, SiteState] = {}
+        self.inspections: dict[str, InspectionState] = {}
+        self.findings: dict[str, FindingState] = {}
+        self.orders: dict[str, OrderState] = {}
+        self.rejected: list[Rejected] = []
+        self.conflicts: list[Conflict] = []
+        self.applied = 0
+
+    @classmethod
+    def build(cls, events: Iterable[Event]) -> Projection:
+        """Apply ``events`` in ``(lamport, device_id, seq)`` order to an empty state."""
+        proj = cls()
+        for event in sorted(events, key=lambda e: e.order):
+            proj.apply(event)
+        return proj
+
+    # -- checking ---------------------------------------------------------------------------
+
+    def parse(self, event: Event) -> Payload:
+        """The event's payload as its model (``ValueError`` if it does not validate)."""
+        try:
+            return PAYLOADS[event.kind].model_validate(event.payload)
+        except ValidationError as err:
+            raise ValueError(f"payload does not validate: {err.errors()[0]['msg']}") from err
+
+    def check(self, kind: str, p: Payload) -> str | None:
+        """Why an event of ``kind`` with payload ``p`` cannot apply now, or ``None``."""
+        method = getattr(self, "_check_" + kind.replace(".", "_"), None)
+        if method is None:
+            return None
+        reason: str | None = method(p)
+        return reason
+
+    def _check_site_updated(self, p: SiteUpdated) -> str | None:
+        if p.site.id not in self.sites:
+            return f"场所 {p.site.id} 未登记 / unknown site {p.site.id}"
+        return None
+
+    def _check_inspection_started(self, p: InspectionStarted) -> str | None:
+        if p.inspection_id in self.inspections:
+            return f"inspection {p.inspection_id} already started"
+        if p.site_id not in self.sites:
+            return f"场所 {p.site_id} 未登记 / unknown site {p.site_id}"
+        return None
+
+    def _open_inspection(self, inspection_id: str) -> str | None:
+        insp = self.inspections.get(inspection_id)
+        if insp is None:
+            return f"没有这次检查 / unknown inspection {inspection_id}"
+        if insp.status == "submitted":
+            return f"检查已提交，不能再修改 / inspection {inspection_id} is submitted and sealed"
+        if insp.status == "cancelled":
+            return f"检查已取消 / inspection {inspection_id} was cancelled"
+        return None
+
+    def _check_inspection_answered(self, p: AnswerRecorded) -> str | None:
+        return self._open_inspection(p.inspection_id)
+
+    def _check_inspection_cancelled(self, p: InspectionCancelled) -> str | None:
+        return self._open_inspection(p.inspection_id)
+
+    def _check_inspection_submitted(self, p: InspectionSubmitted) -> str | None:
+        reason = self._open_inspection(p.inspection_id)
+        if reason:
+            return reason
+        seen: set[str] = set()
+        for i, f in enumerate(p.findings):
+            if f.finding_id in self.findings or f.finding_id in seen:
+                return f"finding id {f.finding_id} used twice"
+            seen.add(f.finding_id)
+            try:
+                _FindingCore.model_validate(f.finding)
+            except ValidationError as err:
+                return f"finding {i}: {err.errors()[0]['msg']}"
+        return None
+
+    def _finding_move(self, finding_id: str, action: Action) -> str | None:
+        f = self.findings.get(finding_id)
+        if f is None:
+            return f"没有这条隐患 / unknown finding {finding_id}"
+        if f.status is None:
+            return f"该问题不是隐患，无需整改 / finding {finding_id} is not a hazard"
+        try:
+            next_status(f.status, action, level=f.level, has_plan=f.plan is not None)
+        except TransitionError as err:
+            return err.message
+        return None
+
+    def _check_finding_plan_set(self, p: PlanSet) -> str | None:
+        f = self.findings.get(p.finding_id)
+        if f is None:
+            return f"没有这条隐患 / unknown finding {p.finding_id}"
+        if f.status is None:
+            return f"该问题不是隐患 / finding {p.finding_id} is not a hazard"
+        if f.status == Status.CLOSED:
+            return "隐患已销号 / the finding is closed"
+        return None
+
+    def _check_finding_rectification_started(self, p: RectificationStarted) -> str | None:
+        return self._finding_move(p.finding_id, Action.START)
+
+    def _check_finding_rectification_reported(self, p: RectificationReported) -> str | None:
+        return self._finding_move(p.finding_id, Action.REPORT)
+
+    def _check_finding_closed(self, p: FindingClosed) -> str | None:
+        return self._finding_move(p.finding_id, Action.CLOSE)
+
+    def _check_finding_reopened(self, p: FindingReopened) -> str | None:
+        return self._finding_move(p.finding_id, Action.REOPEN)
+
+    def _check_enforcement_ordered(self, p: EnforcementOrdered) -> str | None:
+        if p.order_id in self.orders:
+            return f"order {p.order_id} already recorded"
+        if p.site_id not in self.sites:
+            return f"场所 {p.site_id} 未登记 / unknown site {p.site_id}"
+        if p.finding_id is not None:
+            f = self.findings.get(p.finding_id)
+            if f is None:
+                return f"没有这条隐患 / unknown finding {p.finding_id}"
+            if f.site_id != p.site_id:
+                return f"finding {p.finding_id} is at site {f.site_id}, not {p.site_id}"
+        return None
+
+    def _check_enforcement_lifted(self, p: EnforcementLifted) -> str | None:
+        order = self.orders.get(p.order_id)
+        if order is None:
+            return f"没有这项处置措施 / unknown order {p.order_id}"
+        if order.lifted_on is not None:
+            return f"处置措施已于 {order.lifted_on} 解除 / order already lifted"
+        if p.lifted_on < order.ordered_on:
+            return f"解除日期早于下达日期 / lifted {p.lifted_on} before ordered {order.ordered_on}"
+        if p.reinspection_id is not None:
+            insp = self.inspections.get(p.reinspection_id)
+            if insp is None or insp.status != "submitted":
+                return f"复查 {p.reinspection_id} 不存在或未提交 / re-inspection not submitted"
+            if insp.site_id != order.site_id:
+                return "复查不是在该场所进行的 / the re-inspection is at another site"
+        return None
+
+    # -- applying ---------------------------------------------------------------------------
+
+    def apply(self, event: Event) -> bool:
+        """Apply one event; ``False`` (and an entry in :attr:`rejected`) if it cannot apply."""
+        try:
+            p = self.parse(event)
+            reason = self.check(event.kind, p)
+        except ValueError as err:
+            reason = str(err)
+        if reason is not None:
+            self.rejected.append(
+                Rejected(event.event_id, event.device_id, event.seq, event.kind, reason)
+            )
+            return False
+        getattr(self, "_apply_" + event.kind.replace(".", "_"))(event, p)
+        self.applied += 1
+        return True
+
+    def _apply_site_registered(self, e: Event, p: SiteRegistered) -> None:
+        old = self.sites.get(p.site.id)
+        if old is not None:
+            self.conflicts.append(
+                Conflict(f"site {p.site.id}", e.event_id, old.version, "registered twice")
+            )
+            old.site, old.version, old.updated_at = p.site, e.event_id, e.time
+            return
+        self.sites[p.site.id] = SiteState(p.site, e.event_id, e.time, e.time)
+
+    def _apply_site_updated(self, e: Event, p: SiteUpdated) -> None:
+        old = self.sites[p.site.id]
+        if p.base != old.version:
+            self.conflicts.append(
+                Conflict(f"site {p.site.id}", e.event_id, old.version, "concurrent edits")
+            )
+        old.site, old.version, old.updated_at = p.site, e.event_id, e.time
+
+    def _apply_inspection_started(self, e: Event, p: InspectionStarted) -> None:
+        self.inspections[p.inspection_id] = InspectionState(
+            id=p.inspection_id,
+            site_id=p.site_id,
+            pack_id=p.pack_id,
+            pack_version=p.pack_version,
+            method=p.method,
+            inspectors=list(p.inspectors),
+            started_at=p.started_at,
+            device_id=e.device_id,
+            actor=e.actor,
+        )
+
+    def _apply_inspection_answered(self, e: Event, p: AnswerRecorded) -> None:
+        insp = self.inspections[p.inspection_id]
+        if p.value is None and not p.note and not p.evidence:
+            insp.answers.pop(p.item_id, None)
+        else:
+            insp.answers[p.item_id] = Answer(
+                p.item_id, p.value, p.note, list(p.evidence), e.time, e.actor, e.event_id
+            )
+        insp.current_item = p.item_id
+
+    def _apply_inspection_cancelled(self, e: Event, p: InspectionCancelled) -> None:
+        insp = self.inspections[p.inspection_id]
+        insp.status, insp.cancel_reason = "cancelled", p.reason
+
+    def _apply_inspection_submitted(self, e: Event, p: InspectionSubmitted) -> None:
+        insp = self.inspections[p.inspection_id]
+        insp.status, insp.submitted_at = "submitted", e.time
+        for sub in p.findings:
+            core = _FindingCore.model_validate(sub.finding)
+            status = Status.OPEN if core.hazard else None
+            state = FindingState(
+                id=sub.finding_id,
+                inspection_id=insp.id,
+                site_id=insp.site_id,
+                data=sub.finding,
+                rule_id=core.rule_id,
+                level=core.level,
+                hazard=core.hazard,
+                title=core.title.get("zh", core.rule_id),
+                rule_deadline=core.deadline,
+                consequences=[str(c.get("code", "")) for c in core.consequences],
+                raised_at=e.time,
+                status=status,
+            )
+            state.history.append(Step(e.time, e.actor, "raised", status, "", e.event_id))
+            self.findings[sub.finding_id] = state
+            insp.finding_ids.append(sub.finding_id)
+
+    def _apply_finding_plan_set(self, e: Event, p: PlanSet) -> None:
+        f = self.findings[p.finding_id]
+        f.plan = p.plan
+        f.history.append(Step(e.time, e.actor, "plan", f.status, "", e.event_id))
+
+    def _move(
+        self, e: Event, finding_id: str, action: Action, note: str, ev: list[Evidence]
+    ) -> None:
+        f = self.findings[finding_id]
+        assert f.status is not None
+        f.status = next_status(f.status, action, level=f.level, has_plan=f.plan is not None)
+        f.closed_at = e.time if f.status == Status.CLOSED else None
+        f.history.append(Step(e.time, e.actor, action.value, f.status, note, e.event_id, ev))
+
+    def _apply_finding_rectification_started(self, e: Event, p: RectificationStarted) -> None:
+        self._move(e, p.finding_id, Action.START, p.note, [])
+
+    def _apply_finding_rectification_reported(self, e: Event, p: RectificationReported) -> None:
+        self._move(e, p.finding_id, Action.REPORT, p.note, list(p.evidence))
+
+    def _apply_finding_closed(self, e: Event, p: FindingClosed) -> None:
+        note = f"{p.verifier}: {p.note}" if p.note else p.verifier
+        self._move(e, p.finding_id, Action.CLOSE, note, list(p.evidence))
+
+    def _apply_finding_reopened(self, e: Event, p: FindingReopened) -> None:
+        self._move(e, p.finding_id, Action.REOPEN, p.reason, [])
+
+    def _apply_enforcement_ordered(self, e: Event, p: EnforcementOrdered) -> None:
+        self.orders[p.order_id] = OrderState(
+            id=p.order_id,
+            site_id=p.site_id,
+            finding_id=p.finding_id,
+            kind=p.kind,
+            ordered_on=p.ordered_on,
+            issued_by=p.issued_by,
+            note=p.note,
+            event_id=e.event_id,
+        )
+
+    def _apply_enforcement_lifted(self, e: Event, p: EnforcementLifted) -> None:
+        order = self.orders[p.order_id]
+        order.lifted_on, order.lift_basis = p.lifted_on, p.basis
+        order.reinspection_id = p.reinspection_id
+
+    # -- summaries --------------------------------------------------------------------------
+
+    def open_inspections(self) -> list[InspectionState]:
+        """Inspections started and neither submitted nor cancelled, oldest first."""
+        return sorted(
+            (i for i in self.inspections.values() if i.status == "open"),
+            key=lambda i: (i.started_at, i.id),
+        )
+
+    def digest(self) -> str:
+        """SHA-256 over a canonical summary of the state: equal on replicas with equal events."""
+        summary = {
+            "sites": {k: s.version for k, s in sorted(self.sites.items())},
+            "inspections": {
+                k: [i.status, {a: v.event_id for a, v in sorted(i.answers.items())}]
+                for k, i in sorted(self.inspections.items())
+            },
+            "findings": {
+                k: [
+                    f.status.value if f.status else None,
+                    f.history[-1].event_id,
+                    f.plan.model_dump(mode="json") if f.plan else None,
+                ]
+                for k, f in sorted(self.findings.items())
+            },
+            "orders": {
+                k: [o.event_id, o.lifted_on.isoformat() if o.lifted_on else None]
+                for k, o in sorted(self.orders.items())
+            },
+            "rejected": sorted(r.event_id for r in self.rejected),
+        }
+        return hashlib.sha256(canonical(summary)).hexdigest()

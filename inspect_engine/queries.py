@@ -1,0 +1,310 @@
+"""Questions the app, the reports and the office ask of a projection.
+
+All of them run in memory over :class:`~inspect_engine.projection.Projection` (the ledger keeps it
+built), so no query re-reads or re-parses a file. ``today`` is always passed in (from the clock),
+so overdue is reproducible. Rows carry the ledger columns of domain-standards.md §4.3.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Literal
+
+from inspect_engine.projection import FindingState, InspectionState, OrderState, Projection
+from inspect_engine.rectification import STATUS_LABELS, FiveImplementations, Status, status_label
+from inspect_engine.site import PARTY_LABELS, Site
+
+SiteStatus = Literal["not_inspected", "in_progress", "open_findings", "overdue", "clear"]
+SITE_STATUS_LABELS: dict[str, str] = {
+    "not_inspected": "未检查",
+    "in_progress": "检查中",
+    "open_findings": "有未销号隐患",
+    "overdue": "有逾期隐患",
+    "clear": "无未销号隐患",
+}
+
+
+@dataclass(frozen=True)
+class FindingRow:
+    """One line of the hazard ledger (隐患整改台账)."""
+
+    finding_id: str
+    site_id: str
+    site_name: str
+    county: str
+    township: str
+    address: str
+    level: str
+    title: str
+    rule_id: str
+    status: Status
+    status_label: str
+    deadline: dt.date
+    overdue: bool
+    days_overdue: int
+    raised_at: str
+    inspection_id: str
+    consequences: tuple[str, ...]
+    responsible: str
+    """The responsible parties from the site record (谁审批/主管/拥有/使用谁负责)."""
+    plan: FiveImplementations | None
+    closed_at: str | None
+
+
+def finding_row(proj: Projection, f: FindingState, today: dt.date) -> FindingRow:
+    """The ledger row of a hazard finding."""
+    assert f.status is not None
+    state = proj.sites.get(f.site_id)
+    site = state.site if state else None
+    overdue = f.overdue(today)
+    parties = [
+        f"{resp.get('label', '')}:{resp['unit']}"
+        for resp in f.data.get("responsible", [])
+        if isinstance(resp, dict) and resp.get("unit")
+    ]
+    if not parties and site is not None:
+        for role, label in PARTY_LABELS.items():
+            rec = getattr(site.parties, role)
+            if rec is not None:
+                parties.append(f"{label}:{rec.unit}")
+    return FindingRow(
+        finding_id=f.id,
+        site_id=f.site_id,
+        site_name=site.name if site else f.site_id,
+        county=site.county if site else "",
+        township=site.township if site else "",
+        address=site.address if site else "",
+        level=f.level,
+        title=f.title,
+        rule_id=f.rule_id,
+        status=f.status,
+        status_label=status_label(f.status, overdue),
+        deadline=f.deadline,
+        overdue=overdue,
+        days_overdue=(today - f.deadline).days if overdue else 0,
+        raised_at=f.raised_at,
+        inspection_id=f.inspection_id,
+        consequences=tuple(f.consequences),
+        responsible="；".join(parties),
+        plan=f.plan,
+        closed_at=f.closed_at,
+    )
+
+
+def open_findings(
+    proj: Projection,
+    today: dt.date,
+    *,
+    county: str | None = None,
+    township: str | None = None,
+    level: str | None = None,
+    due_by: dt.date | None = None,
+    overdue_only: bool = False,
+    site_id: str | None = None,
+) -> list[FindingRow]:
+    """Hazards not yet 销号: overdue first (most overdue first), then by deadline, county, site."""
+    rows = []
+    for f in proj.findings.values():
+        if not f.is_open:
+            continue
+        if level is not None and f.level != level:
+            continue
+        if site_id is not None and f.site_id != site_id:
+            continue
+        if due_by is not None and f.deadline > due_by:
+            continue
+        row = finding_row(proj, f, today)
+        if county is not None and row.county != county:
+            continue
+        if township is not None and row.township != township:
+            continue
+        if overdue_only and not row.overdue:
+            continue
+        rows.append(row)
+    rows.sort(key=lambda r: (not r.overdue, r.deadline, r.county, r.site_name, r.finding_id))
+    return rows
+
+
+@dataclass
+class StatusCounts:
+    """Hazard findings by status, as of a date; ``overdue`` counts open ones past deadline."""
+
+    today: dt.date
+    total: Counter[str] = field(default_factory=Counter)
+    """Status value → count (``open``, ``in_progress``, ``reported``, ``closed``)."""
+    overdue: int = 0
+    by_county: dict[str, Counter[str]] = field(default_factory=dict)
+    """County → status value (plus ``overdue``) → count."""
+    by_level: dict[str, Counter[str]] = field(default_factory=dict)
+    """一般/重大 → status value (plus ``overdue``) → count."""
+
+    def labelled(self) -> dict[str, int]:
+        """Totals under their Chinese labels, plus 逾期."""
+        out = {STATUS_LABELS[s]: self.total.get(s.value, 0) for s in Status}
+        out["逾期"] = self.overdue
+        return out
+
+
+def status_counts(proj: Projection, today: dt.date) -> StatusCounts:
+    """Count hazards by status, county and level; overdue judged on ``today``."""
+    counts = StatusCounts(today)
+    for f in proj.findings.values():
+        if f.status is None:
+            continue
+        state = proj.sites.get(f.site_id)
+        county = state.site.county if state else ""
+        late = f.overdue(today)
+        for bucket in (
+            counts.total,
+            counts.by_county.setdefault(county, Counter()),
+            counts.by_level.setdefault(f.level, Counter()),
+        ):
+            bucket[f.status.value] += 1
+            if late:
+                bucket["overdue"] += 1
+        if late:
+            counts.overdue += 1
+    counts.total.pop("overdue", None)
+    return counts
+
+
+@dataclass(frozen=True)
+class SiteRow:
+    """A site in a list, with what the app shows beside it."""
+
+    site: Site
+    status: SiteStatus
+    status_label: str
+    inspections: int
+    last_inspected: str | None
+    open_findings: int
+    overdue_findings: int
+    open_inspection: str | None
+
+
+def _site_rows(proj: Projection, today: dt.date) -> dict[str, SiteRow]:
+    submitted: dict[str, list[InspectionState]] = {}
+    open_insp: dict[str, str] = {}
+    for insp in proj.inspections.values():
+        if insp.status == "submitted":
+            submitted.setdefault(insp.site_id, []).append(insp)
+        elif insp.status == "open":
+            open_insp.setdefault(insp.site_id, insp.id)
+    open_f: Counter[str] = Counter()
+    late_f: Counter[str] = Counter()
+    for f in proj.findings.values():
+        if f.is_open:
+            open_f[f.site_id] += 1
+            if f.overdue(today):
+                late_f[f.site_id] += 1
+    rows = {}
+    for site_id, state in proj.sites.items():
+        done = submitted.get(site_id, [])
+        status: SiteStatus
+        if late_f[site_id]:
+            status = "overdue"
+        elif open_f[site_id]:
+            status = "open_findings"
+        elif site_id in open_insp:
+            status = "in_progress"
+        elif not done:
+            status = "not_inspected"
+        else:
+            status = "clear"
+        rows[site_id] = SiteRow(
+            site=state.site,
+            status=status,
+            status_label=SITE_STATUS_LABELS[status],
+            inspections=len(done),
+            last_inspected=max((i.started_at for i in done), default=None),
+            open_findings=open_f[site_id],
+            overdue_findings=late_f[site_id],
+            open_inspection=open_insp.get(site_id),
+        )
+    return rows
+
+
+def list_sites(
+    proj: Projection,
+    today: dt.date,
+    *,
+    county: str | None = None,
+    township: str | None = None,
+    site_type: str | None = None,
+    status: str | None = None,
+    search: str | None = None,
+    inspector: str | None = None,
+) -> list[SiteRow]:
+    """Sites matching every filter given, by county, township, village, name.
+
+    ``status``: ``not_inspected``, ``in_progress``, ``open_findings`` (includes overdue),
+    ``overdue``, ``clear``. ``search`` matches id, name, village or address (case-insensitive).
+    """
+    if status is not None and status not in SITE_STATUS_LABELS:
+        raise ValueError(f"unknown site status {status!r}")
+    needle = search.casefold() if search else None
+    out = []
+    for row in _site_rows(proj, today).values():
+        s = row.site
+        if county is not None and s.county != county:
+            continue
+        if township is not None and s.township != township:
+            continue
+        if site_type is not None and site_type not in s.site_types:
+            continue
+        if inspector is not None and s.inspector != inspector:
+            continue
+        if status is not None:
+            if status == "open_findings" and row.status not in ("open_findings", "overdue"):
+                continue
+            if status != "open_findings" and row.status != status:
+                continue
+        if needle is not None:
+            hay = " ".join((s.id, s.name, s.village, s.address)).casefold()
+            if needle not in hay:
+                continue
+        out.append(row)
+    out.sort(key=lambda r: (r.site.county, r.site.township, r.site.village, r.site.name, r.site.id))
+    return out
+
+
+@dataclass(frozen=True)
+class SiteRecord:
+    """A site's file (一户一档): register entry, inspections, findings, orders."""
+
+    site: Site
+    row: SiteRow
+    inspections: list[InspectionState]
+    """Newest first."""
+    open_findings: list[FindingRow]
+    closed_findings: list[FindingState]
+    other_findings: list[FindingState]
+    """Findings that are not hazards (recorded, not rectified)."""
+    orders: list[OrderState]
+
+
+def site_record(proj: Projection, site_id: str, today: dt.date) -> SiteRecord | None:
+    """Everything about one site, or ``None`` if it is not registered."""
+    state = proj.sites.get(site_id)
+    if state is None:
+        return None
+    inspections = sorted(
+        (i for i in proj.inspections.values() if i.site_id == site_id),
+        key=lambda i: (i.started_at, i.id),
+        reverse=True,
+    )
+    mine = [f for f in proj.findings.values() if f.site_id == site_id]
+    return SiteRecord(
+        site=state.site,
+        row=_site_rows(proj, today)[site_id],
+        inspections=inspections,
+        open_findings=open_findings(proj, today, site_id=site_id),
+        closed_findings=[f for f in mine if f.status == Status.CLOSED],
+        other_findings=[f for f in mine if f.status is None],
+        orders=sorted(
+            (o for o in proj.orders.values() if o.site_id == site_id),
+            key=lambda o: (o.ordered_on, o.id),
+        ),
+    )

@@ -1,0 +1,1 @@
+"""Reliability tests of the ledger: crash (SIGKILL), injected I/O faults, damage, contention."""

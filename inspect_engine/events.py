@@ -58,6 +58,7 @@ Kind = Literal[
     "finding.reopened",
     "enforcement.ordered",
     "enforcement.lifted",
+    "device.enrolled",
 ]
 
 Method = Literal["open", "unannounced", "surprise", "random"]
@@ -338,6 +339,9 @@ class PlanSet(Payload):
 
     finding_id: Hex32
     plan: FiveImplementations
+    base: Hex32 | None = None
+    """Event id of the finding's latest step this device had seen (``None`` on older events):
+    lets every replica tell concurrent changes apart (inspect_engine/sync/conflicts.py)."""
 
 
 class RectificationStarted(Payload):
@@ -345,6 +349,8 @@ class RectificationStarted(Payload):
 
     finding_id: Hex32
     note: Note = ""
+    base: Hex32 | None = None
+    """See :attr:`PlanSet.base`."""
 
 
 class RectificationReported(Payload):
@@ -353,6 +359,8 @@ class RectificationReported(Payload):
     finding_id: Hex32
     note: Note = ""
     evidence: list[Evidence] = Field(default_factory=list)
+    base: Hex32 | None = None
+    """See :attr:`PlanSet.base`."""
 
 
 class FindingClosed(Payload):
@@ -362,6 +370,8 @@ class FindingClosed(Payload):
     verifier: Name
     note: Note = ""
     evidence: list[Evidence] = Field(default_factory=list)
+    base: Hex32 | None = None
+    """See :attr:`PlanSet.base`."""
 
 
 class FindingReopened(Payload):
@@ -369,6 +379,8 @@ class FindingReopened(Payload):
 
     finding_id: Hex32
     reason: Reason
+    base: Hex32 | None = None
+    """See :attr:`PlanSet.base`."""
 
 
 class EnforcementOrdered(Payload):
@@ -393,6 +405,21 @@ class EnforcementLifted(Payload):
     note: Note = ""
 
 
+class DeviceEnrolled(Payload):
+    """A device admitted to sync, recorded by the hub: its Ed25519 public key and its inspector.
+
+    Written and read by :mod:`inspect_engine.sync.devices`, which decides whose enrollments are
+    trusted (the hub's own); the projection records nothing for it.
+    """
+
+    device_id: Hex32
+    role: Literal["hub", "laptop"]
+    inspector: Name
+    """The inspector (or, for the hub, the office) the device belongs to."""
+    public_key: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    """The raw 32-byte Ed25519 public key, hex."""
+
+
 PAYLOADS: dict[str, type[Payload]] = {
     "site.registered": SiteRegistered,
     "site.updated": SiteUpdated,
@@ -407,5 +434,6 @@ PAYLOADS: dict[str, type[Payload]] = {
     "finding.reopened": FindingReopened,
     "enforcement.ordered": EnforcementOrdered,
     "enforcement.lifted": EnforcementLifted,
+    "device.enrolled": DeviceEnrolled,
 }
 """The payload model of every event kind."""

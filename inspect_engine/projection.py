@@ -29,6 +29,7 @@ from inspect_engine.conditions import AnswerValue
 from inspect_engine.events import (
     PAYLOADS,
     AnswerRecorded,
+    DeviceEnrolled,
     EnforcementLifted,
     EnforcementOrdered,
     Event,
@@ -510,6 +511,9 @@ class Projection:
         order = self.orders[p.order_id]
         order.lifted_on, order.lift_basis = p.lifted_on, p.basis
         order.reinspection_id = p.reinspection_id
+
+    def _apply_device_enrolled(self, e: Event, p: DeviceEnrolled) -> None:
+        """Enrollments are read by inspect_engine.sync.devices; there is no state to project."""
 
     # -- summaries --------------------------------------------------------------------------
 

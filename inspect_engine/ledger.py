@@ -61,6 +61,7 @@ from inspect_engine.errors import InputError, LedgerError, Problem, RefusedError
 from inspect_engine.events import (
     PAYLOADS,
     AnswerRecorded,
+    DeviceEnrolled,
     EnforcementLifted,
     EnforcementOrdered,
     Event,
@@ -685,7 +686,8 @@ class Ledger:
         self, finding_id: str, plan: FiveImplementations, *, actor: str | None = None
     ) -> FindingState:
         """Record (or revise) the 五落实 of a finding."""
-        self._append("finding.plan_set", PlanSet(finding_id=finding_id, plan=plan), actor)
+        payload = PlanSet(finding_id=finding_id, plan=plan, base=self._finding_base(finding_id))
+        self._append("finding.plan_set", payload, actor)
         return self._proj.findings[finding_id]
 
     @_synchronized
@@ -693,7 +695,12 @@ class Ledger:
         self, finding_id: str, *, note: str = "", actor: str | None = None
     ) -> FindingState:
         """待整改 → 整改中 (a 重大 finding needs its 五落实 first)."""
-        payload = _payload(RectificationStarted, finding_id=finding_id, note=note)
+        payload = _payload(
+            RectificationStarted,
+            finding_id=finding_id,
+            note=note,
+            base=self._finding_base(finding_id),
+        )
         self._append("finding.rectification_started", payload, actor)
         return self._proj.findings[finding_id]
 
@@ -709,7 +716,13 @@ class Ledger:
         """→ 已整改待复查, with what was done and evidence."""
         items = _evidence_list(evidence)
         self._check_evidence(items)
-        payload = _payload(RectificationReported, finding_id=finding_id, note=note, evidence=items)
+        payload = _payload(
+            RectificationReported,
+            finding_id=finding_id,
+            note=note,
+            evidence=items,
+            base=self._finding_base(finding_id),
+        )
         self._append("finding.rectification_reported", payload, actor)
         return self._proj.findings[finding_id]
 
@@ -727,7 +740,12 @@ class Ledger:
         items = _evidence_list(evidence)
         self._check_evidence(items)
         payload = _payload(
-            FindingClosed, finding_id=finding_id, verifier=verifier, note=note, evidence=items
+            FindingClosed,
+            finding_id=finding_id,
+            verifier=verifier,
+            note=note,
+            evidence=items,
+            base=self._finding_base(finding_id),
         )
         self._append("finding.closed", payload, actor)
         return self._proj.findings[finding_id]
@@ -737,9 +755,20 @@ class Ledger:
         self, finding_id: str, *, reason: str, actor: str | None = None
     ) -> FindingState:
         """复查不合格 (or found again after 销号): back to 整改中, with the reason."""
-        payload = _payload(FindingReopened, finding_id=finding_id, reason=reason)
+        payload = _payload(
+            FindingReopened,
+            finding_id=finding_id,
+            reason=reason,
+            base=self._finding_base(finding_id),
+        )
         self._append("finding.reopened", payload, actor)
         return self._proj.findings[finding_id]
+
+    def _finding_base(self, finding_id: str) -> str | None:
+        """The finding's latest step here, recorded as a move's ``base`` (``PlanSet.base``)."""
+        self._ensure_current()
+        f = self._proj.findings.get(finding_id)
+        return f.history[-1].event_id if f is not None and f.history else None
 
     @_synchronized
     def order_enforcement(
@@ -790,6 +819,17 @@ class Ledger:
         )
         self._append("enforcement.lifted", payload, actor)
         return self._proj.orders[order_id]
+
+    # -- device registry (for inspect_engine.sync) ------------------------------------------
+
+    @_synchronized
+    def enroll_device(self, enrollment: DeviceEnrolled, *, actor: str | None = None) -> Event:
+        """Record a device's signing key and inspector (``inspect-engine sync enroll``).
+
+        Who may enroll whom, and whose enrollments are trusted, is decided by
+        :mod:`inspect_engine.sync.devices`; this only appends the event durably.
+        """
+        return self._append("device.enrolled", enrollment, actor)
 
     # -- evidence ---------------------------------------------------------------------------
 

@@ -119,12 +119,12 @@ def _time_field(value: str) -> str:
     return value
 
 
-class Event(BaseModel):
-    """One ledger event (see the module docstring for the meaning of each field)."""
+class EventDoc(BaseModel):
+    """The stored form of an event, validated strictly (see the module docstring)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
-    v: Literal[1] = 1
+    v: Literal[1]
     event_id: Hex32
     device_id: Hex32
     seq: Annotated[int, Field(ge=1)]
@@ -140,6 +140,30 @@ class Event(BaseModel):
 
     _check_time = field_validator("time")(_time_field)
 
+
+EVENT_FIELDS = tuple(EventDoc.model_fields)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One ledger event in memory: the fields of :class:`EventDoc`, cheap to make.
+
+    Build one with :func:`make_event` (a new event) or :meth:`from_doc` (a stored one). The
+    payload dict is shared with the stored document: never change it.
+    """
+
+    v: int
+    event_id: str
+    device_id: str
+    seq: int
+    lamport: int
+    time: str
+    actor: str
+    kind: str
+    payload: dict[str, Any]
+    prev: str | None
+    hash: str
+
     @property
     def at(self) -> dt.datetime:
         """``time`` as an aware datetime."""
@@ -152,7 +176,19 @@ class Event(BaseModel):
 
     def to_doc(self) -> dict[str, Any]:
         """The document stored in the ledger file (JSON types only)."""
-        return self.model_dump()
+        return {
+            "v": self.v,
+            "event_id": self.event_id,
+            "device_id": self.device_id,
+            "seq": self.seq,
+            "lamport": self.lamport,
+            "time": self.time,
+            "actor": self.actor,
+            "kind": self.kind,
+            "payload": self.payload,
+            "prev": self.prev,
+            "hash": self.hash,
+        }
 
     def hash_ok(self) -> bool:
         """Whether ``hash`` matches the content."""
@@ -160,10 +196,15 @@ class Event(BaseModel):
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any], *, trusted: bool = False) -> Event:
-        """An event from a stored document; ``trusted`` skips validation (checksummed files)."""
-        if trusted:
-            return cls.model_construct(**doc)
-        return cls.model_validate(doc)
+        """An event from a stored document.
+
+        Validated against :class:`EventDoc` (``pydantic.ValidationError`` if it does not
+        conform) unless ``trusted``: a document from a checksummed ledger file whose shape was
+        checked already.
+        """
+        if not trusted:
+            EventDoc.model_validate(doc)
+        return cls(**doc)
 
 
 def make_event(
@@ -195,7 +236,7 @@ def make_event(
         "prev": prev,
     }
     doc["hash"] = event_hash(doc)
-    return Event.model_validate(doc)
+    return Event.from_doc(doc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +270,7 @@ def link_problem(head: Head | None, event: Event) -> str | None:
 def document_problem(doc: Mapping[str, Any]) -> str | None:
     """What is wrong with a stored event document (shape, payload, hash), or ``None``."""
     try:
-        event = Event.model_validate(doc)
+        event = Event.from_doc(doc)
     except ValidationError as err:
         first = err.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import hashlib
 import re
 import threading
@@ -252,6 +253,7 @@ class Ledger:
         self._dirty = True
         self._batch: list[Event] | None = None
         self._closed = False
+        self._as_of: dict[dt.datetime, tuple[object, Projection]] = {}
         self.cleaned_temp: list[str] = []
         """Temporary files of killed writers removed when this ledger was opened."""
 
@@ -336,6 +338,10 @@ class Ledger:
         raise LedgerError(f"the ledger at {self.data_dir} kept changing while being read")
 
     def _load(self) -> None:
+        with _gc_paused():
+            self._load_files()
+
+    def _load_files(self) -> None:
         self._dirty = True
         self._main.reset()
         self._journal.reset()
@@ -476,12 +482,14 @@ class Ledger:
     def batch(self) -> Iterator[None]:
         """Group the changes made inside the block into one write of the ledger (all or nothing).
 
-        Used by site imports and submits. The journal is folded in by the same write.
+        Used by site imports and submits. The journal is folded in by the same write. A batch
+        inside a batch joins the outer one.
         """
         with self._mutex:
+            if self._batch is not None:  # nested: joins the outer batch and its one write
+                yield
+                return
             self._writable()
-            if self._batch is not None:
-                raise RuntimeError("batches do not nest")
             self._batch = []
             try:
                 yield
@@ -977,7 +985,16 @@ class Ledger:
             raise InputError("the cut-off time must be timezone-aware")
         with self._mutex:
             self._ensure_current()
-            return Projection.build(e for e in self._events if e.at <= cutoff)
+            key = (cutoff, self._keys, len(self._events))
+            cached = self._as_of.get(cutoff)
+            if cached is not None and cached[0] == key:
+                return cached[1]
+            with _gc_paused():
+                proj = Projection.build(e for e in self._events if e.at <= cutoff)
+            if len(self._as_of) >= 8:
+                self._as_of.clear()
+            self._as_of[cutoff] = (key, proj)
+            return proj
 
     def status_counts(self, as_of: dt.datetime | None = None) -> StatusCounts:
         """Hazards by status (and county, level), overdue judged on the cut-off's date."""
@@ -1032,7 +1049,7 @@ class Ledger:
             why = document_problem(doc)
             if why is not None:
                 raise RefusedError(f"event {i}: {why}")
-            incoming.append(Event.model_validate(doc))
+            incoming.append(Event.from_doc(doc))
         new: dict[str, Event] = {}
         present = 0
         for ev in incoming:
@@ -1073,7 +1090,8 @@ class Ledger:
             self._batch.extend(ordered)
             for ev in ordered:
                 self._remember(ev)
-        self._proj = Projection.build(self._events)
+        with _gc_paused():
+            self._proj = Projection.build(self._events)
         return ImportResult(len(ordered), present)
 
     # -- reports on the ledger itself -------------------------------------------------------
@@ -1156,6 +1174,18 @@ class Ledger:
 
 # --------------------------------------------------------------------------------------------
 # Helpers
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while bulk-loading (it rescans every live object)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _payload(model: type[Payload], **fields: Any) -> Payload:
@@ -1319,8 +1349,11 @@ def verify_data_dir(
     ledger that :meth:`Ledger.open` refuses. Projection rejections and conflicts are listed but
     are not damage.
     """
-    path = resolve_data_dir(data_dir)
-    ops = ops or FileOps()
+    with _gc_paused():
+        return _verify(resolve_data_dir(data_dir), ops or FileOps())
+
+
+def _verify(path: Path, ops: FileOps) -> VerifyReport:
     report = VerifyReport(path, exists=False, problems=[])
     main_path, journal_path = path / LEDGER_FILE, path / JOURNAL_FILE
     got = _read(ops, main_path)
@@ -1373,3 +1406,124 @@ def _read(ops: FileOps, path: Path) -> bytes | None:
     except OSError as err:
         raise LedgerError(f"读取失败 / could not read {path}: {err}") from err
     return None if got is None else got[0]
+
+
+# --------------------------------------------------------------------------------------------
+# Salvage: the explicit, user-invoked way out of a damaged ledger
+
+
+@dataclass
+class SalvageReport:
+    """What :func:`salvage` kept, dropped, and where it put the damaged files."""
+
+    data_dir: Path
+    needed: bool
+    kept: int = 0
+    dropped: list[str] = field(default_factory=list)
+    """What was left out: unreadable lines, invalid events, broken chain tails."""
+    moved_to: Path | None = None
+
+
+def _salvage_docs(data: bytes | None, table: str) -> tuple[list[dict[str, Any]], list[str]]:
+    from inspect_engine.storage import decode_line
+
+    docs: list[dict[str, Any]] = []
+    notes: list[str] = []
+    if data is None:
+        return docs, notes
+    for number, raw in enumerate(data.split(b"\n")[1:], start=2):
+        if not raw:
+            continue
+        obj, why = decode_line(raw)
+        if obj is None:
+            notes.append(f"line {number}: {why}")
+        elif obj.get("t") == table and isinstance(obj.get("doc"), dict):
+            docs.append(obj["doc"])
+    return docs, notes
+
+
+def salvage(
+    data_dir: str | Path | None = None,
+    *,
+    clock: Clock | None = None,
+    ops: FileOps | None = None,
+    wait: float = 0.0,
+) -> SalvageReport:
+    """Rewrite a damaged ledger from every event that still verifies; keep the damaged files.
+
+    Run only when asked (``inspect-engine ledger rebuild --salvage``). Every readable, valid
+    event that continues its device's chain from seq 1 is kept; the rest of a chain after a
+    break is listed as dropped. The damaged ``ledger.db`` and ``journal.db`` are copied into
+    ``damaged-<time>/`` first; the new ``ledger.db`` replaces the old one atomically. A ledger
+    that verifies is left alone.
+    """
+    path = resolve_data_dir(data_dir)
+    ops = ops or FileOps()
+    clock = clock or SystemClock()
+    lock = WriterLock(path / LOCK_FILE)
+    lock.acquire(wait, path)
+    try:
+        report = SalvageReport(path, needed=False)
+        if verify_data_dir(path, ops=ops).ok:
+            return report
+        report.needed = True
+        main, journal = _read(ops, path / LEDGER_FILE), _read(ops, path / JOURNAL_FILE)
+        metas, _ = _salvage_docs(main, "meta")
+        device = metas[0].get("device_id") if metas else None
+        if not isinstance(device, str) or not re.match(r"^[0-9a-f]{32}$", device):
+            raise LedgerError(
+                f"cannot salvage {path}: the device identity (meta record) is unreadable",
+                hint="restore ledger.db from a backup (inspect-engine ledger backup)",
+            )
+        docs, notes = _salvage_docs(main, "events")
+        jdocs, jnotes = _salvage_docs(journal, "events")
+        report.dropped += [f"{LEDGER_FILE} {n}" for n in notes]
+        report.dropped += [f"{JOURNAL_FILE} {n}" for n in jnotes]
+        chains: dict[str, dict[int, Event]] = {}
+        seen: dict[str, str] = {}
+        for doc in docs + jdocs:
+            why = document_problem(doc)
+            if why is not None:
+                report.dropped.append(f"event {doc.get('event_id', '?')}: {why}")
+                continue
+            ev = Event.from_doc(doc)
+            if ev.event_id in seen:
+                if seen[ev.event_id] != ev.hash:
+                    report.dropped.append(f"event {ev.event_id}: a second, different copy")
+                continue
+            seen[ev.event_id] = ev.hash
+            chains.setdefault(ev.device_id, {}).setdefault(ev.seq, ev)
+        kept: list[Event] = []
+        for dev, by_seq in sorted(chains.items()):
+            head: Head | None = None
+            for seq in sorted(by_seq):
+                ev = by_seq[seq]
+                why = link_problem(head, ev)
+                if why is not None:
+                    last = max(by_seq)
+                    report.dropped.append(f"device {dev[:8]} seq {seq}..{last}: {why}")
+                    break
+                kept.append(ev)
+                head = Head(ev.seq, ev.hash, ev.lamport)
+        kept.sort(key=lambda e: e.order)
+        report.kept = len(kept)
+        stamp = clock.now().strftime("%Y%m%d-%H%M%S")
+        aside = path / f"damaged-{stamp}"
+        ops.makedirs(aside)
+        for name, data in ((LEDGER_FILE, main), (JOURNAL_FILE, journal)):
+            if data is not None:
+                atomic_write(aside / name, data, ops)
+        report.moved_to = aside
+        tables: Tables = {
+            "meta": {"1": dict(metas[0])},
+            "events": {str(i + 1): e.to_doc() for i, e in enumerate(kept)},
+        }
+        atomic_write(path / LEDGER_FILE, encode_file("main", tables), ops)
+        if journal is not None:
+            ops.unlink(path / JOURNAL_FILE)
+            ops.fsync_dir(path)
+        return report
+    except OSError as err:
+        raise LedgerWriteError(f"salvage of {path} failed: {err.strerror or err}") from err
+    finally:
+        lock.release()

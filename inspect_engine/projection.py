@@ -217,6 +217,45 @@ class OrderState:
         return self.lifted_on is None
 
 
+_ANSWER_KEYS = frozenset(("inspection_id", "item_id", "value", "note", "evidence"))
+_SCALARS = (bool, int, float, str)
+
+
+def _fast_answer(event: Event) -> Payload | None:
+    """The payload of a plain answer event without pydantic (most events are these).
+
+    Only for the common shape (no evidence, JSON scalar or list-of-strings value); anything else
+    returns ``None`` and goes through full validation.
+    """
+    if event.kind != "inspection.answered":
+        return None
+    d = event.payload
+    value = d.get("value")
+    if (
+        d.keys() == _ANSWER_KEYS
+        and type(d["inspection_id"]) is str
+        and len(d["inspection_id"]) == 32
+        and type(d["item_id"]) is str
+        and 0 < len(d["item_id"]) <= 100
+        and type(d["note"]) is str
+        and len(d["note"]) <= 2000
+        and d["evidence"] == []
+        and (
+            value is None
+            or type(value) in _SCALARS
+            or (type(value) is list and all(type(v) is str for v in value))
+        )
+    ):
+        return AnswerRecorded.model_construct(
+            inspection_id=d["inspection_id"],
+            item_id=d["item_id"],
+            value=value,
+            note=d["note"],
+            evidence=[],
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class Rejected:
     """An event kept in the log but not applied, and why."""
@@ -386,7 +425,7 @@ class Projection:
     def apply(self, event: Event) -> bool:
         """Apply one event; ``False`` (and an entry in :attr:`rejected`) if it cannot apply."""
         try:
-            p = self.parse(event)
+            p = _fast_answer(event) or self.parse(event)
             reason = self.check(event.kind, p)
         except ValueError as err:
             reason = str(err)

@@ -153,11 +153,13 @@ class ParsedFile:
     problems: list[Problem]
     lines: dict[tuple[str, str], int]
     """(table, record id) → 1-based line number, for locating damage found later."""
+    raw: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    """(table, record id) → the verified line as read (reused when the file is rewritten)."""
     sha256: str = ""
     """The content checksum recorded in the end marker (a digest of the file)."""
 
 
-def _decode_line(raw: bytes) -> tuple[dict[str, Any] | None, str]:
+def decode_line(raw: bytes) -> tuple[dict[str, Any] | None, str]:
     if len(raw) < 10 or raw[8:9] != b" ":
         return None, "no checksum prefix"
     try:
@@ -191,7 +193,7 @@ def parse_file(data: bytes, file: str, kind: str) -> ParsedFile:
         return result
     lines = data.split(b"\n")
     partial = lines.pop()  # b"" when the file ends with a newline
-    header, why = _decode_line(lines[0] if lines else partial)
+    header, why = decode_line(lines[0] if lines else partial)
     if header is None:
         if data.lstrip()[:1] in (b"{", b"["):
             bad(1, "not an inspect-engine ledger: plain JSON (a stock TinyDB file?)")
@@ -226,7 +228,7 @@ def parse_file(data: bytes, file: str, kind: str) -> ParsedFile:
     records = 0
     last_id: dict[str, int] = {}
     for index, raw in enumerate(lines[1:], start=2):
-        obj, why = _decode_line(raw)
+        obj, why = decode_line(raw)
         if obj is None:
             bad(index, why)
             continue
@@ -261,6 +263,7 @@ def parse_file(data: bytes, file: str, kind: str) -> ParsedFile:
         last_id[table] = doc_id
         tables.setdefault(table, {})[str(doc_id)] = doc
         where[(table, str(doc_id))] = index
+        result.raw[(table, str(doc_id))] = raw + b"\n"
     if partial:
         bad(len(lines) + 1, "the last line is cut short (no newline): the file is truncated")
     if end is None or end_at is None:
@@ -345,7 +348,14 @@ class LedgerStorage(Storage):
             self._drop()
             raise LedgerDamaged(parsed.problems)
         self._cache, self._cache_key, self.parsed = parsed.tables, stat_key(st), parsed
-        self._lines = _LineCache()
+        self._lines = _LineCache(
+            {
+                key: (parsed.tables[key[0]][key[1]], line)
+                for key, line in parsed.raw.items()
+                if key[0] in self._immutable
+            }
+        )
+        parsed.raw = {}
         return dict(parsed.tables)
 
     def write(self, data: Tables) -> None:

@@ -64,7 +64,7 @@ def finding(
         pack_id=pack[0],
         pack_version=pack[1],
         title=Text(zh=f"隐患{rule}", en=f"hazard {rule}"),
-        level=level,  # type: ignore[arg-type]
+        level=level,
         hazard=hazard,
         consequences=[],
         rectification=Text(zh="限期整改", en="rectify"),

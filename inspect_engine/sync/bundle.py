@@ -40,7 +40,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from inspect_engine.sync._fsio import write_atomic
+from inspect_engine.fsio import FileOps, atomic_write
 from inspect_engine.sync.keys import DeviceKey
 from inspect_engine.sync.reasons import Reason, Refused
 
@@ -202,7 +202,10 @@ def _write_member(zf: zipfile.ZipFile, name: str, data: bytes, method: int) -> N
 
 def write_bundle(path: Path, data: bytes) -> None:
     """Put finished bundle bytes at ``path`` durably (temp, fsync, rename, fsync dir)."""
-    write_atomic(Path(path), data, mode=0o644)
+    path = Path(path)
+    ops = FileOps()
+    ops.makedirs(path.parent)
+    atomic_write(path, data, ops)
 
 
 # --------------------------------------------------------------------------- reading

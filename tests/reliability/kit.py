@@ -16,6 +16,19 @@ from inspect_engine.ledger import Ledger
 from inspect_engine.rulepack import Basis, SourceRef, Text
 from inspect_engine.site import Parties, PartyRecord, Site
 
+__all__ = [
+    "CHINA",
+    "COUNTIES",
+    "T0",
+    "FixedClock",
+    "Ledger",
+    "clock",
+    "files_digest",
+    "finding",
+    "logical_state",
+    "site",
+]
+
 T0 = dt.datetime(2020, 9, 1, 9, 0, tzinfo=CHINA)
 """A morning inside the 2020 campaign."""
 

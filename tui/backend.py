@@ -1,15 +1,17 @@
 """The narrow interface between the app and the core: what the screens need, nothing more.
 
-Screens never touch storage. They call a :class:`Backend`, whose one implementation,
-:class:`tui.ledger_backend.LedgerBackend`, wraps ``inspect_engine.ledger.Ledger`` (the durable,
-locked, event-sourced store) and ``inspect_engine.evaluation.evaluate`` (the engine). The view
-models below are plain frozen dataclasses so that screens and tests do not depend on the ledger's
-record types.
+Screens never touch storage. They call a :class:`Backend`, implemented by
+:class:`tui.ledger_backend.LedgerBackend` over ``inspect_engine.ledger.Ledger`` (the durable,
+locked, event-sourced record) and ``inspect_engine.evaluation.evaluate`` (the engine). The view
+models below are plain frozen dataclasses, so screens and their tests do not depend on the
+ledger's record types; the vocabulary (site statuses, finding statuses, inspection methods) is
+the ledger's.
 
 Contract shared by every method: a problem the user can act on (locked or damaged ledger, an
-answer the item cannot take, a sealed inspection) raises an
-:class:`~inspect_engine.errors.InspectError` with a message; :meth:`Backend.record_answer`
-returns only once the answer is durable (fsynced).
+answer the item cannot take, a sealed inspection, a move the rectification loop forbids) raises
+an :class:`~inspect_engine.errors.InspectError` whose message says so; :meth:`Backend.record_answer`
+(and every other write) returns only once the change is durable. Implementations must be safe to
+call from the app's save worker thread while the UI thread reads.
 """
 
 from __future__ import annotations
@@ -25,16 +27,15 @@ from inspect_engine.findings import Finding
 from inspect_engine.rulepack import RulePack
 from inspect_engine.site import Site
 
-SiteStatus = Literal["new", "in_progress", "clear", "open", "overdue"]
-"""new: never inspected; in_progress: an inspection is open; clear: inspected, nothing open;
-open: open findings; overdue: an open finding is past its deadline."""
+SiteStatus = Literal["not_inspected", "in_progress", "open_findings", "overdue", "clear"]
+"""The ledger's site statuses (``inspect_engine.queries.SiteStatus``)."""
 
-FindingStatus = Literal["open", "reported", "closed"]
-"""open: not rectified; reported: a rectification report is in, awaiting verification;
-closed: verified and closed (销号)."""
+FindingStatus = Literal["open", "in_rectification", "reported", "closed"]
+"""The rectification loop (``inspect_engine.rectification.Status``): 待整改, 整改中,
+已整改待复查, 销号."""
 
-METHODS: tuple[str, ...] = ("明查", "暗访", "突击", "随机抽查")
-"""Inspection methods (排查方式), as the ledger records them."""
+METHODS: tuple[str, ...] = ("open", "unannounced", "surprise", "random")
+"""Inspection methods as the ledger stores them: 明查, 暗访, 突击检查, 随机抽查."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class SiteRow:
 
 @dataclass(frozen=True)
 class InspectionInfo:
-    """One inspection of a site (open or submitted)."""
+    """One inspection of a site (open or sealed)."""
 
     id: str
     site_id: str
@@ -56,7 +57,7 @@ class InspectionInfo:
     method: str
     inspectors: tuple[str, ...]
     started: dt.datetime
-    submitted: dt.datetime | None = None
+    state: Literal["open", "submitted", "cancelled"] = "open"
     findings: int = 0
 
 
@@ -81,32 +82,49 @@ class OpenInspection:
     notes: dict[str, str] = field(default_factory=dict)
     evidence: dict[str, list[EvidenceRef]] = field(default_factory=dict)
     last_item: str | None = None
-    """The item answered last (the walk resumes right after it)."""
+    """The item recorded last (the walk resumes right after it)."""
 
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """One event in a finding's life (reported, verified, reopened, order lifted...)."""
+    """One step in a finding's life (raised, plan, start, report, close, reopen)."""
 
     at: dt.datetime
-    kind: str
+    action: str
     actor: str
-    text: str
+    note: str
 
 
 @dataclass(frozen=True)
 class OrderView:
-    """An enforcement order (责令停止施工...) attached to a finding."""
+    """An enforcement order (责令停止使用...) and whether it is still in force."""
 
     id: str
-    code: str
-    label: str
-    lifted: bool
+    kind: str
+    ordered_on: dt.date
+    lifted_on: dt.date | None = None
+    lift_basis: str = ""
+
+    @property
+    def in_force(self) -> bool:
+        """Not lifted yet."""
+        return self.lifted_on is None
+
+
+@dataclass(frozen=True)
+class FivePlan:
+    """五落实 of a 重大 hazard: 责任、措施、资金（万元）、时限、预案."""
+
+    responsible_person: str
+    measures: str
+    funds: float
+    deadline: dt.date
+    contingency_plan: str
 
 
 @dataclass(frozen=True)
 class FindingView:
-    """A recorded finding with its follow-up state."""
+    """A recorded hazard finding with its place in the rectification loop."""
 
     id: str
     site_id: str
@@ -115,11 +133,12 @@ class FindingView:
     inspection_id: str
     finding: Finding
     status: FindingStatus
+    deadline: dt.date
+    """The deadline in force (the 五落实 时限 once recorded, else the rule's)."""
     overdue: bool
     history: tuple[HistoryEntry, ...] = ()
     orders: tuple[OrderView, ...] = ()
-    five_in_place: dict[str, str] | None = None
-    """五落实 (责任、措施、资金、时限、预案) for a 重大 finding, once recorded."""
+    plan: FivePlan | None = None
 
 
 class Backend(Protocol):
@@ -132,7 +151,7 @@ class Backend(Protocol):
 
     @property
     def inspector(self) -> str:
-        """The inspector using the app (the default actor of every event)."""
+        """The inspector using the app: the actor of every event, the default inspector."""
         ...
 
     def packs(self) -> Sequence[RulePack]:
@@ -140,11 +159,11 @@ class Backend(Protocol):
         ...
 
     def today(self) -> dt.date:
-        """The date inspections and deadlines are judged on (the injected clock)."""
+        """The date deadlines and overdue are judged on (from the injected clock)."""
         ...
 
-    def sites(self) -> list[SiteRow]:
-        """The inspector's assigned sites, with their status."""
+    def sites(self, *, mine: bool) -> list[SiteRow]:
+        """Sites with their status: the inspector's assigned ones (``mine``), or all."""
         ...
 
     def site(self, site_id: str) -> Site:
@@ -156,11 +175,11 @@ class Backend(Protocol):
         ...
 
     def site_findings(self, site_id: str) -> list[FindingView]:
-        """The site's findings that are not closed."""
+        """The site's hazards not yet closed (销号)."""
         ...
 
     def open_inspection(self, site_id: str | None = None) -> OpenInspection | None:
-        """The open inspection (of ``site_id``, or the most recent of any site), to resume."""
+        """The open inspection of ``site_id`` (or the latest of any site) on this device."""
         ...
 
     def start_inspection(
@@ -169,12 +188,12 @@ class Backend(Protocol):
         """Open a new inspection (durable before it returns)."""
         ...
 
-    def record_answer(self, inspection_id: str, item_id: str, value: AnswerValue) -> None:
-        """Record one checked answer durably (returns once fsynced)."""
+    def record_answer(self, inspection_id: str, item_id: str, value: AnswerValue | None) -> None:
+        """Record one checked answer (``None`` withdraws it); returns once it is durable."""
         ...
 
     def record_note(self, inspection_id: str, item_id: str, note: str) -> None:
-        """Record a note on an item durably."""
+        """Record a note on an item durably (its answer and evidence are kept)."""
         ...
 
     def attach_evidence(self, inspection_id: str, item_id: str, path: Path) -> EvidenceRef:
@@ -182,39 +201,45 @@ class Backend(Protocol):
         ...
 
     def evaluate(
-        self, pack: RulePack, site: Site, answers: dict[str, AnswerValue]
+        self, pack: RulePack, site: Site, answers: dict[str, AnswerValue], on: dt.date
     ) -> list[Finding]:
-        """The findings the engine derives from these (effective) answers today."""
+        """The findings the engine derives from these (effective) answers on date ``on``."""
         ...
 
     def submit(self, inspection_id: str, answers: dict[str, AnswerValue]) -> list[FindingView]:
-        """Seal the inspection with its findings (evaluated by the ledger from the answers)."""
+        """Seal the inspection with the findings derived from ``answers`` (the effective ones;
+        any other recorded answer is withdrawn first) and record the enforcement orders they
+        carry."""
         ...
 
     def finding(self, finding_id: str) -> FindingView:
-        """One recorded finding with its history."""
+        """One recorded finding with its history and orders."""
         ...
 
-    def report_rectification(self, finding_id: str, text: str) -> None:
-        """The responsible party reports the finding rectified."""
+    def set_plan(self, finding_id: str, plan: FivePlan) -> None:
+        """Record (or revise) 五落实 of a finding."""
         ...
 
-    def verify_and_close(self, finding_id: str, text: str) -> None:
-        """Re-inspection confirms the rectification: close the finding (销号)."""
+    def start_rectification(self, finding_id: str, note: str) -> None:
+        """待整改 → 整改中."""
         ...
 
-    def reopen(self, finding_id: str, reason: str) -> None:
-        """Reopen a closed (or reported) finding, with the reason."""
+    def report_rectified(self, finding_id: str, note: str) -> None:
+        """The responsible party reports the finding rectified (→ 已整改待复查)."""
         ...
 
-    def lift_order(self, finding_id: str, order_id: str, text: str) -> None:
-        """Lift an enforcement order after re-inspection."""
+    def close_finding(self, finding_id: str, note: str) -> None:
+        """Verified on re-inspection: close the finding (销号)."""
         ...
 
-    def record_five_in_place(self, finding_id: str, five: dict[str, str]) -> None:
-        """Record 五落实 (责任、措施、资金、时限、预案) for a 重大 finding."""
+    def reopen_finding(self, finding_id: str, reason: str) -> None:
+        """Reopen a reported or closed finding, with the reason."""
+        ...
+
+    def lift_order(self, order_id: str, basis: str) -> None:
+        """Lift an enforcement order after re-inspection, with the basis."""
         ...
 
     def unresolved(self) -> list[FindingView]:
-        """Every finding not closed, overdue first, then by deadline."""
+        """Every hazard not closed, overdue first, then by deadline (the ledger's query)."""
         ...

@@ -1,6 +1,8 @@
 """Filtering the site list: county, township, site type, status and a search over name and address.
 
-Plain Python so the screen, the tests and the benchmark share it.
+The screen fetches the list from the ledger once and filters it here as the inspector types: a
+keystroke never waits for the ledger (which a save in progress may hold). Plain Python, so the
+screen, the tests and the benchmark share it.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from dataclasses import dataclass
 
 from tui.backend import SiteRow
 
-STATUS_FILTERS: tuple[str, ...] = ("new", "open", "overdue")
-"""not yet inspected; with open findings (overdue included); with overdue findings."""
+STATUS_FILTERS: tuple[str, ...] = ("not_inspected", "in_progress", "open_findings", "overdue")
+"""Not yet inspected; being inspected; with open findings (overdue included); with overdue
+findings - the ledger's meanings (``inspect_engine.queries.list_sites``)."""
 
 
 @dataclass(frozen=True)
@@ -33,11 +36,10 @@ class SiteFilter:
             return False
         if self.site_type and self.site_type not in site.site_types:
             return False
-        if self.status == "new" and row.status != "new":
-            return False
-        if self.status == "open" and row.status not in ("open", "overdue"):
-            return False
-        if self.status == "overdue" and row.status != "overdue":
+        if self.status == "open_findings":
+            if row.status not in ("open_findings", "overdue"):
+                return False
+        elif self.status and row.status != self.status:
             return False
         if self.search:
             needle = self.search.casefold()

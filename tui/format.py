@@ -101,10 +101,10 @@ def finding_text(f: Finding, t: Strings) -> str:
 
 
 def status_text(fv: FindingView, t: Strings) -> str:
-    """未整改 / 已报告整改 / 已销号, plus 逾期 when past the deadline."""
+    """待整改 / 整改中 / 已整改待复查 / 销号, led by 逾期 when past the deadline."""
     text = t(f"fstatus.{fv.status}")
     if fv.overdue and fv.status != "closed":
-        text += f" [b red]{t('fstatus.overdue')}[/]"
+        text = f"[b red]{t('fstatus.overdue')}[/] {text}"
     return text
 
 
@@ -113,7 +113,7 @@ def finding_cells(fv: FindingView, t: Strings) -> tuple[str, str, str, str]:
     return (
         level_text(fv.finding.level, t),
         escape(t.text(fv.finding.title)),
-        fv.finding.deadline.isoformat(),
+        fv.deadline.isoformat(),
         status_text(fv, t),
     )
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from inspect_engine.answers import applicable_items
 from inspect_engine.conditions import AnswerValue, Scalar
+from inspect_engine.evaluation import site_attributes
 from inspect_engine.rulepack import Item, RulePack, SectionFile
 from inspect_engine.site import Site
 
@@ -33,12 +34,9 @@ class Walk:
 
     def __post_init__(self) -> None:
         self._section_of = {i.id: s for s in self.pack.sections for i in s.items}
+        self._site_attrs: Mapping[str, Scalar] = site_attributes(self.pack, self.site)
 
     # --- what applies ------------------------------------------------------------------------
-
-    @property
-    def _site_attrs(self) -> Mapping[str, Scalar]:
-        return self.site.attributes
 
     def effective_answers(self) -> dict[str, AnswerValue]:
         """The recorded answers to items that apply given the other effective answers.

@@ -26,6 +26,7 @@ _COMMAND_MODULES = [
     # One line per command group; each module exposes register(subparsers).
     "inspect_engine.cli.packs_cmd",
     "inspect_engine.cli.evaluate_cmd",
+    "inspect_engine.cli.tui_cmd",
     "inspect_engine.cli.sites_cmd",
     "inspect_engine.cli.ledger_cmd",
 ]

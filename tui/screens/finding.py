@@ -1,5 +1,10 @@
-"""Follow-up of one finding: rectification report, verification and closing (销号), reopening
-with a reason, lifting an enforcement order, and 五落实 for a 重大 hazard."""
+"""Follow-up of one hazard: 五落实 for a 重大 one, start rectifying, the rectification report,
+verification and closing (销号), reopening with a reason, lifting an enforcement order.
+
+The keys offered follow the ledger's rectification loop (``inspect_engine.rectification``): a key
+that does not fit the finding's status is hidden; if the ledger still refuses a move (a 重大
+hazard without 五落实, say) its message is shown.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
-from tui.backend import FindingView
+from inspect_engine.rectification import ORDER_KINDS
+from tui.backend import FindingView, FivePlan, OrderView
 from tui.format import finding_text, status_text, when
 from tui.screens.base import BaseScreen
 from tui.screens.dialogs import TextPrompt
@@ -20,14 +26,15 @@ from tui.screens.five import FiveInPlaceDialog
 
 
 class FindingScreen(BaseScreen):
-    """A recorded finding and what happened to it since."""
+    """A recorded hazard and what happened to it since."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f", "five", "key.five"),
+        Binding("s", "start", "key.start_rect"),
         Binding("r", "report", "key.report"),
         Binding("v", "verify", "key.verify"),
         Binding("o", "reopen", "key.reopen"),
         Binding("l", "lift", "key.lift"),
-        Binding("f", "five", "key.five"),
         Binding("escape", "back", "key.back"),
     ]
 
@@ -40,9 +47,9 @@ class FindingScreen(BaseScreen):
         yield Header(icon="")
         with VerticalScroll(id="finding-body"):
             yield Static("", id="finding-status")
-            yield Static("", id="finding-detail")
             yield Static("", id="finding-orders")
             yield Static("", id="finding-history")
+            yield Static("", id="finding-detail")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -50,56 +57,78 @@ class FindingScreen(BaseScreen):
         self.reload()
         self.query_one("#finding-body").focus()
 
+    def order_label(self, order: OrderView) -> str:
+        """The order's wording in the app's language."""
+        if self.t.lang == "zh":
+            return ORDER_KINDS.get(order.kind, order.kind)
+        for pack in self.backend.packs():
+            if order.kind in pack.consequences:
+                return pack.consequences[order.kind].en
+        return order.kind
+
     def reload(self) -> None:
-        """Read the finding and its history from the backend."""
+        """Read the finding, its history and its orders from the backend."""
         t = self.t
         view = self.ui.guard(self.backend.finding, self.finding_id)
         if view is None:
             return
         self.view = view
         self.sub_title = view.site_name
-        status = f"[b]{t('finding.status')}[/b]：{status_text(view, t)}  [dim]{view.id}[/dim]"
-        if view.five_in_place:
-            five = "；".join(f"{t('finding.five.' + k)} {v}" for k, v in view.five_in_place.items())
-            status += f"\n[b]{t('key.five')}[/b]：{escape(five)}"
-        self.query_one("#finding-status", Static).update(status)
-        self.query_one("#finding-detail", Static).update(finding_text(view.finding, t))
+        lines = [
+            f"[b]{t('finding.status')}[/b]：{status_text(view, t)}    "
+            f"[b]{t('finding.deadline')}[/b]：{view.deadline.isoformat()}",
+        ]
+        if view.plan is not None:
+            p = view.plan
+            parts = [
+                f"{t('finding.five.responsible_person')} {p.responsible_person}",
+                f"{t('finding.five.measures')} {p.measures}",
+                f"{t('finding.five.funds')} {p.funds:g}",
+                f"{t('finding.five.deadline')} {p.deadline.isoformat()}",
+                f"{t('finding.five.contingency_plan')} {p.contingency_plan}",
+            ]
+            lines.append(f"[b]{t('key.five')}[/b]：{escape('；'.join(parts))}")
+        self.query_one("#finding-status", Static).update("\n".join(lines))
         if view.orders:
             lines = [f"[b]{t('finding.orders')}[/b]："]
             for order in view.orders:
-                if order.lifted:
-                    state = f"[dim]{t('finding.order_lifted')}[/dim]"
-                else:
+                if order.in_force:
                     state = f"[b]{t('finding.order_active')}[/b]"
-                lines.append(f"  · {escape(order.label)}  {state}")
+                else:
+                    lifted = order.lifted_on.isoformat() if order.lifted_on else ""
+                    state = f"[dim]{t('finding.order_lifted')} {lifted} {escape(order.lift_basis)}"
+                    state += "[/dim]"
+                label = escape(self.order_label(order))
+                lines.append(f"  · {label}  {order.ordered_on.isoformat()}  {state}")
             self.query_one("#finding-orders", Static).update("\n".join(lines))
         else:
             self.query_one("#finding-orders", Static).update("")
-        if view.history:
-            lines = [f"[b]{t('finding.history')}[/b]："]
-            lines += [
-                f"  {when(h.at)}  {escape(h.kind)}  {escape(h.actor)}  {escape(h.text)}"
-                for h in view.history
-            ]
-            self.query_one("#finding-history", Static).update("\n".join(lines))
+        lines = [f"[b]{t('finding.history')}[/b]："]
+        for h in view.history:
+            action = t(f"action.{h.action}") if t.has(f"action.{h.action}") else h.action
+            note = f"  {escape(h.note)}" if h.note else ""
+            lines.append(f"  {when(h.at)}  {action}  {escape(h.actor)}{note}")
+        self.query_one("#finding-history", Static).update("\n".join(lines))
+        self.query_one("#finding-detail", Static).update(finding_text(view.finding, t))
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Offer only the steps that fit the finding's state."""
+        """Offer only the moves the finding's status allows."""
         view = self.view
         if view is None:
-            return action == "back"
-        if action == "report":
-            return view.status == "open"
-        if action == "verify":
-            return view.status in ("open", "reported")
-        if action == "reopen":
-            return view.status in ("reported", "closed")
-        if action == "lift":
-            return any(not o.lifted for o in view.orders)
-        if action == "five":
-            return view.finding.level == "重大" and view.status != "closed"
-        return True
+            return action in ("back",)
+        status = view.status
+        allowed = {
+            "five": view.finding.level == "重大" and status != "closed",
+            "start": status == "open",
+            "report": status in ("open", "in_rectification"),
+            "verify": status == "reported",
+            "reopen": status in ("reported", "closed"),
+            "lift": any(o.in_force for o in view.orders),
+        }
+        return allowed.get(action, True)
+
+    # --- moves -------------------------------------------------------------------------------
 
     def _ask_text(self, key: str, then: Callable[[str], None]) -> None:
         def check(text: str) -> str | None:
@@ -111,53 +140,58 @@ class FindingScreen(BaseScreen):
 
         self.app.push_screen(TextPrompt(self.t(key), check=check), done)
 
-    def _after(self, call: Callable[..., None], *args: object) -> None:
+    def _do(self, call: Callable[..., None], *args: object) -> None:
         self.ui.guard(call, *args)
         self.reload()
 
+    def action_five(self) -> None:
+        """Record 五落实 (责任、措施、资金、时限、预案) for a 重大 hazard."""
+        current = self.view.plan if self.view else None
+        self.app.push_screen(FiveInPlaceDialog(current), self._five_done)
+
+    def _five_done(self, plan: FivePlan | None) -> None:
+        if plan is not None:
+            self._do(self.backend.set_plan, self.finding_id, plan)
+
+    def action_start(self) -> None:
+        """待整改 → 整改中."""
+        self._ask_text(
+            "finding.start_prompt",
+            lambda text: self._do(self.backend.start_rectification, self.finding_id, text),
+        )
+
     def action_report(self) -> None:
-        """Record the responsible party's rectification report."""
+        """The responsible party reports it rectified."""
         self._ask_text(
             "finding.report_prompt",
-            lambda text: self._after(self.backend.report_rectification, self.finding_id, text),
+            lambda text: self._do(self.backend.report_rectified, self.finding_id, text),
         )
 
     def action_verify(self) -> None:
-        """Verified on re-inspection: close the finding (销号)."""
+        """Verified on re-inspection: close it (销号)."""
         self._ask_text(
             "finding.verify_prompt",
-            lambda text: self._after(self.backend.verify_and_close, self.finding_id, text),
+            lambda text: self._do(self.backend.close_finding, self.finding_id, text),
         )
 
     def action_reopen(self) -> None:
         """Reopen, with the reason."""
         self._ask_text(
             "finding.reopen_prompt",
-            lambda text: self._after(self.backend.reopen, self.finding_id, text),
+            lambda text: self._do(self.backend.reopen_finding, self.finding_id, text),
         )
 
     def action_lift(self) -> None:
         """Lift the first order in force, after re-inspection."""
-        if self.view is None:
-            return
-        active = [o for o in self.view.orders if not o.lifted]
+        active = [o for o in self.view.orders if o.in_force] if self.view else []
         if not active:
             self.ui.show_error(self.t("finding.no_orders"))
             return
         order = active[0]
         self._ask_text(
             "finding.lift_prompt",
-            lambda text: self._after(self.backend.lift_order, self.finding_id, order.id, text),
+            lambda text: self._do(self.backend.lift_order, order.id, text),
         )
-
-    def action_five(self) -> None:
-        """Record 五落实 for a 重大 hazard."""
-        current = self.view.five_in_place if self.view else None
-        self.app.push_screen(FiveInPlaceDialog(current), self._five_done)
-
-    def _five_done(self, five: dict[str, str] | None) -> None:
-        if five is not None:
-            self._after(self.backend.record_five_in_place, self.finding_id, five)
 
     def action_back(self) -> None:
         """Back."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import ClassVar
 
 from textual import on
@@ -11,12 +12,19 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Input, Label
 
+from tui.backend import FivePlan
 from tui.screens.base import BaseModal
 
-FIELDS: tuple[str, ...] = ("responsibility", "measures", "funds", "deadline", "plan")
+FIELDS: tuple[str, ...] = (
+    "responsible_person",
+    "measures",
+    "funds",
+    "deadline",
+    "contingency_plan",
+)
 
 
-class FiveInPlaceDialog(BaseModal[dict[str, str]]):
+class FiveInPlaceDialog(BaseModal[FivePlan]):
     """Five fields; Tab moves, Enter on the last (or Ctrl+S) saves, Esc cancels."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -24,9 +32,17 @@ class FiveInPlaceDialog(BaseModal[dict[str, str]]):
         Binding("escape", "cancel", "app.cancel"),
     ]
 
-    def __init__(self, current: dict[str, str] | None = None) -> None:
+    def __init__(self, current: FivePlan | None = None) -> None:
         super().__init__()
-        self._current = current or {}
+        self._current: dict[str, str] = {}
+        if current is not None:
+            self._current = {
+                "responsible_person": current.responsible_person,
+                "measures": current.measures,
+                "funds": f"{current.funds:g}",
+                "deadline": current.deadline.isoformat(),
+                "contingency_plan": current.contingency_plan,
+            }
 
     def compose(self) -> ComposeResult:
         t = self.t
@@ -62,20 +78,32 @@ class FiveInPlaceDialog(BaseModal[dict[str, str]]):
             if not values[name]:
                 error = f"{t('finding.five.' + name)}：{t('finding.need_text')}"
                 break
+        funds = -1.0
+        deadline = dt.date.min
         if error is None:
             try:
-                float(values["funds"])
+                funds = float(values["funds"])
             except ValueError:
+                pass
+            if not (math.isfinite(funds) and funds >= 0):
                 error = t("finding.five.bad_funds")
         if error is None:
             try:
-                dt.date.fromisoformat(values["deadline"])
+                deadline = dt.date.fromisoformat(values["deadline"])
             except ValueError:
                 error = t("finding.five.bad_date")
         if error is not None:
             self.query_one("#five-error", Label).update(error)
             return
-        self.dismiss(values)
+        self.dismiss(
+            FivePlan(
+                responsible_person=values["responsible_person"],
+                measures=values["measures"],
+                funds=funds,
+                deadline=deadline,
+                contingency_plan=values["contingency_plan"],
+            )
+        )
 
     def action_cancel(self) -> None:
         """Close without saving."""

@@ -55,8 +55,9 @@ class HazardsScreen(BaseScreen):
         t = self.t
         self.sub_title = t("hazards.title")
         table = self.query_one("#hazards", DataTable)
-        for key in ("county", "site", "level", "title", "deadline", "status"):
-            table.add_column(t(f"hazards.col.{key}"), key=key)
+        widths = {"county": 6, "site": 16, "level": 4, "title": 18, "deadline": 10, "status": 12}
+        for key, width in widths.items():
+            table.add_column(t(f"hazards.col.{key}"), key=key, width=width)
         levels = [("重大", "重大"), ("一般", "一般")]
         if t.lang == "en":
             levels = [("major", "重大"), ("general", "一般")]
@@ -101,7 +102,7 @@ class HazardsScreen(BaseScreen):
                 escape(fv.site_name),
                 level_text(fv.finding.level, t),
                 escape(t.text(fv.finding.title)),
-                fv.finding.deadline.isoformat(),
+                fv.deadline.isoformat(),
                 status_text(fv, t),
             )
             for fv in self._shown

@@ -115,7 +115,8 @@ class ReviewScreen(BaseScreen):
     def _evaluate(self, answers: dict[str, AnswerValue]) -> None:
         walk = self._walk_screen.walk
         try:
-            findings: list[Finding] | str = self.backend.evaluate(walk.pack, walk.site, answers)
+            on = self._walk_screen.inspection.started.date()
+            findings: list[Finding] | str = self.backend.evaluate(walk.pack, walk.site, answers, on)
         except InspectError as err:
             findings = err.message
         except Exception as exc:  # noqa: BLE001 - never exit the app from a worker
@@ -174,8 +175,7 @@ class ReviewScreen(BaseScreen):
         self.submitted = result
         t = self.t
         lines = [t("review.submitted")] + [
-            f"· {escape(t.text(fv.finding.title))}  {fv.finding.deadline.isoformat()}"
-            for fv in result
+            f"· {escape(t.text(fv.finding.title))}  {fv.deadline.isoformat()}" for fv in result
         ]
         # back to the site: the walk is sealed now
         self.app.pop_screen()

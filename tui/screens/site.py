@@ -105,7 +105,7 @@ class SiteScreen(BaseScreen):
                 info.started.strftime("%Y-%m-%d"),
                 t.text(pack.manifest.title) if pack else info.pack_id,
                 t(f"method.{info.method}") if t.has(f"method.{info.method}") else info.method,
-                t("insp.sealed") if info.submitted else t("insp.open"),
+                t(f"insp.{info.state}"),
                 str(info.findings),
             )
         if not self._inspections:

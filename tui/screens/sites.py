@@ -32,6 +32,7 @@ class SitesScreen(BaseScreen):
         Binding("s", "focus_filter('status')", "key.filter_status"),
         Binding("x", "clear_filters", "key.clear_filters"),
         Binding("h", "hazards", "key.hazards"),
+        Binding("a", "toggle_mine", "key.all_sites"),
         Binding("escape", "to_table", "key.back", show=False),
         Binding("q", "app.quit", "key.quit"),
     ]
@@ -40,6 +41,8 @@ class SitesScreen(BaseScreen):
         super().__init__()
         self._site_rows: list[SiteRow] = []
         self._filter = SiteFilter()
+        self.mine = True
+        """Only the sites assigned to this inspector (when any are)."""
 
     def compose(self) -> ComposeResult:
         yield Header(icon="")
@@ -64,11 +67,12 @@ class SitesScreen(BaseScreen):
         """Load the sites and set up the filters."""
         t = self.t
         table = self.query_one("#sites", DataTable)
-        table.add_column(t("sites.col.name"), key="name")
-        table.add_column(t("sites.col.county"), key="county")
-        table.add_column(t("sites.col.township"), key="township")
-        table.add_column(t("sites.col.type"), key="type")
-        table.add_column(t("sites.col.status"), key="status")
+        # Fixed widths: 80 columns hold every column; long names are clipped with "…".
+        table.add_column(t("sites.col.name"), key="name", width=28)
+        table.add_column(t("sites.col.county"), key="county", width=6)
+        table.add_column(t("sites.col.township"), key="township", width=10)
+        table.add_column(t("sites.col.type"), key="type", width=12)
+        table.add_column(t("sites.col.status"), key="status", width=12)
         self._types = self.ui.site_type_labels()
         self.reload()
         self.query_one("#type", Select).set_options(
@@ -88,8 +92,12 @@ class SitesScreen(BaseScreen):
 
     def reload(self) -> None:
         """Fetch the rows from the backend and redraw."""
-        rows = self.ui.guard(self.backend.sites)
-        self._site_rows = rows or []
+        rows = self.ui.guard(lambda: self.backend.sites(mine=self.mine)) or []
+        if self.mine and not rows:
+            self.mine = False  # nothing assigned to this inspector: show every site
+            rows = self.ui.guard(lambda: self.backend.sites(mine=False)) or []
+        self._site_rows = rows
+        self.sub_title = self.t("sites.mine" if self.mine else "sites.all")
         counties: list[str] = []
         for row in self._site_rows:
             if row.site.county not in counties:
@@ -205,6 +213,11 @@ class SitesScreen(BaseScreen):
     def action_to_table(self) -> None:
         """Leave the search field or a filter for the table."""
         self.query_one("#sites", DataTable).focus()
+
+    def action_toggle_mine(self) -> None:
+        """Switch between my assigned sites and every site in the ledger."""
+        self.mine = not self.mine
+        self.reload()
 
     def action_hazards(self) -> None:
         """The office view of unresolved hazards."""

@@ -14,6 +14,7 @@ puts the cursor on the item again and says why; it never exits the app (librarie
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widget import Widget
 from textual.widgets import Footer, Header, Label, ProgressBar, Static
 
 from inspect_engine.answers import AnswerError, check_answer
@@ -32,21 +32,17 @@ from inspect_engine.conditions import AnswerValue
 from inspect_engine.errors import InspectError
 from inspect_engine.findings import Finding
 from inspect_engine.rulepack import (
-    ChoiceAnswer,
     Item,
-    MultiChoiceAnswer,
-    NumberAnswer,
     RulePack,
-    TextAnswer,
     YesNoAnswer,
 )
 from tui.backend import EvidenceRef, OpenInspection
-from tui.format import answer_text, basis_text, num
+from tui.format import answer_text, basis_text
 from tui.screens.base import BaseScreen
 from tui.screens.dialogs import MessageDialog, TextPrompt
 from tui.screens.jump import JumpDialog
 from tui.walk import Walk
-from tui.widgets.answer import Answered, ChoiceList, Invalid, NumberField, TextField
+from tui.widgets.answer import Answered, AnswerPanel, Invalid
 
 JobKind = Literal["answer", "note", "evidence"]
 
@@ -65,6 +61,11 @@ class SaveJob:
     snapshot: dict[str, AnswerValue] | None = None
     """The effective answers right after this job, for re-evaluation."""
     result: EvidenceRef | None = None
+    t_key: float = 0.0
+    """When the answer was taken (perf_counter), for the benchmark; then shown, saved, acked."""
+    t_shown: float = 0.0
+    t_saved: float = 0.0
+    t_acked: float = 0.0
     error: str | None = None
     findings: list[Finding] | None = None
     eval_error: str | None = None
@@ -97,6 +98,9 @@ class WalkScreen(BaseScreen):
         self._unsaved: dict[str, int] = {}
         self._last_error: str | None = None
         self.findings: list[Finding] | None = None
+        self._shown_kind: str | None = "-"
+        self.answer_log: list[SaveJob] = []
+        """Answers written, with their timings (the benchmark reads them)."""
         self.saved_jobs = 0
         """Jobs written so far (the tests and the benchmark wait on it)."""
 
@@ -111,7 +115,7 @@ class WalkScreen(BaseScreen):
                 yield Label("", id="position")
             with VerticalScroll(id="item"):
                 yield Static("", id="question")
-                yield Vertical(id="answer-area")
+                yield AnswerPanel(self.t)
                 yield Label("", id="invalid", classes="error")
                 yield Static("", id="answer-line")
                 yield Static("", id="extras")
@@ -147,7 +151,7 @@ class WalkScreen(BaseScreen):
         return self.pack.item(self.walk.current) if self.walk.current else None
 
     def show_item(self) -> None:
-        """Redraw for the current item."""
+        """Redraw for the current item (widgets are updated in place, never remounted)."""
         t = self.t
         item = self.current_item
         done, total = self.walk.progress()
@@ -158,8 +162,8 @@ class WalkScreen(BaseScreen):
             t("walk.progress", pos=pos or "-", total=total, done=done)
         )
         self.query_one("#invalid", Label).update("")
-        area = self.query_one("#answer-area", Vertical)
-        area.remove_children()
+        current = self.walk.effective_answers().get(item.id) if item is not None else None
+        focus = self.query_one(AnswerPanel).show(item, current)
         if item is None:
             self.query_one("#section", Label).update("")
             self.query_one("#question", Static).update(t("walk.done"))
@@ -171,45 +175,16 @@ class WalkScreen(BaseScreen):
             self.query_one("#question", Static).update(
                 f"[dim]{item.id}[/dim]\n[b]{escape(t.text(item.question))}[/b]"
             )
-            widget = self._answer_widget(item)
-            if widget is not None:
-                area.mount(widget)
-                widget.focus()
-            else:
-                self.set_focus(None)
             self._show_answer_line(item)
+        if focus is not None:
+            focus.focus()
+        else:
+            self.set_focus(None)
         self._show_status()
-        self.refresh_bindings()
-
-    def _answer_widget(self, item: Item) -> Widget | None:
-        spec = item.answer
-        current = self.walk.effective_answers().get(item.id)
-        if isinstance(spec, YesNoAnswer):
-            self.query_one("#answer-area", Vertical).mount(
-                Label(
-                    self.t("walk.yes_no_na" if spec.allow_na else "walk.yes_no"),
-                    classes="yn-keys",
-                    markup=False,
-                )
-            )
-            return None
-        if isinstance(spec, ChoiceAnswer | MultiChoiceAnswer):
-            hint = "walk.multi" if isinstance(spec, MultiChoiceAnswer) else "walk.choice"
-            self.query_one("#answer-area", Vertical).mount(Label(self.t(hint), classes="hint"))
-            return ChoiceList(item.id, spec, self.t, current)
-        if isinstance(spec, NumberAnswer):
-            unit = spec.unit + (f"，{self.t('walk.integer')}" if spec.integer else "")
-            self.query_one("#answer-area", Vertical).mount(
-                Label(
-                    self.t("walk.number", unit=unit, min=num(spec.min), max=num(spec.max)),
-                    classes="hint",
-                )
-            )
-            value = float(current) if isinstance(current, int | float) else None
-            return NumberField(item.id, spec, self.t, value)
-        assert isinstance(spec, TextAnswer)
-        self.query_one("#answer-area", Vertical).mount(Label(self.t("walk.text"), classes="hint"))
-        return TextField(item.id, spec, self.t, current if isinstance(current, str) else None)
+        kind = item.answer.type if item is not None else None
+        if kind != self._shown_kind:  # the footer's keys change with the kind of item only
+            self._shown_kind = kind
+            self.refresh_bindings()
 
     def _show_answer_line(self, item: Item) -> None:
         t = self.t
@@ -281,6 +256,7 @@ class WalkScreen(BaseScreen):
 
     def take(self, item_id: str, raw: AnswerValue) -> None:
         """Check an answer with the core, move on at once, and queue the durable save."""
+        t_key = time.perf_counter()
         item = self.pack.item(item_id)
         try:
             value = check_answer(item, raw)
@@ -289,16 +265,17 @@ class WalkScreen(BaseScreen):
             return
         previous = self.walk.answers.get(item_id)
         self.walk.record(item_id, value)
-        self._enqueue(
-            SaveJob(
-                "answer",
-                item_id,
-                value=value,
-                previous=previous,
-                snapshot=self.walk.effective_answers(),
-            )
+        job = SaveJob(
+            "answer",
+            item_id,
+            value=value,
+            previous=previous,
+            snapshot=self.walk.effective_answers(),
+            t_key=t_key,
         )
+        self._enqueue(job)
         self.show_item()
+        job.t_shown = time.perf_counter()
 
     # --- the save queue ----------------------------------------------------------------------
 
@@ -313,6 +290,7 @@ class WalkScreen(BaseScreen):
         with self.save_lock:
             job = self._jobs.popleft()
             self._perform(job)
+            job.t_saved = time.perf_counter()
             if job.error is None and job.snapshot is not None and not self._jobs:
                 self._evaluate_into(job, job.snapshot)
         job.done.set()
@@ -339,7 +317,8 @@ class WalkScreen(BaseScreen):
 
     def _evaluate_into(self, job: SaveJob, snapshot: dict[str, AnswerValue]) -> None:
         try:
-            job.findings = self.backend.evaluate(self.pack, self.walk.site, snapshot)
+            on = self.inspection.started.date()
+            job.findings = self.backend.evaluate(self.pack, self.walk.site, snapshot, on)
         except InspectError as err:
             job.eval_error = err.message
         except Exception as exc:  # noqa: BLE001
@@ -348,6 +327,9 @@ class WalkScreen(BaseScreen):
     def _job_done(self, job: SaveJob) -> None:
         self._unsaved[job.item_id] = max(0, self._unsaved.get(job.item_id, 1) - 1)
         self.saved_jobs += 1
+        job.t_acked = time.perf_counter()
+        if job.kind == "answer":
+            self.answer_log.append(job)
         if job.error is not None:
             self._failed(job)
         elif job.kind == "evidence" and job.result is not None:

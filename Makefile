@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/inspect-engine packs list
+	$(BIN)/inspect-engine tui --demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

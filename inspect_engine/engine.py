@@ -38,6 +38,7 @@ import json
 import locale
 import math
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -279,6 +280,8 @@ def _pos_neg(subject: _Subject, op: str, operand: Any) -> tuple[_Expr, _Expr]:
             return FALSE, TRUE
         attr = subject.option_attr(operand)
         return _Test("eq", attr, True), _Test("eq", attr, False)
+    if kind == "multi":  # a list of choices equals nothing and orders with nothing
+        return FALSE, TRUE
     if op in ("eq", "ne", "in"):
         operands = list(operand) if op == "in" else [operand]
         pos = _or(*(_equals(subject, v)[0] for v in operands))
@@ -311,10 +314,12 @@ def _leaf(subject: _Subject, op: str, operand: Any, positive: bool) -> _Expr:
         present = operand is positive
         return _Test("ex" if present else "nex", subject.attr)
     pos, neg = _pos_neg(subject, op, operand)
-    if positive:
-        return pos
     if subject.kind == "flag":
-        return neg
+        return pos if positive else neg
+    if positive:
+        # every durable-rules test is false on a missing attribute, so only "always" needs
+        # saying that the value is there (``ne: true`` holds for any answer to a yes/no item)
+        return _Test("ex", subject.attr) if pos == TRUE else pos
     return _or(_Test("nex", subject.attr), neg)
 
 
@@ -520,7 +525,7 @@ class _Compiler:
         return CompiledPack(
             pack_id=pack.id,
             version=pack.version,
-            digest=pack_digest(pack),
+            digest=_digest(pack),
             ruleset="",
             nodes=self.nodes,
             batches=batches,
@@ -658,6 +663,22 @@ def pack_digest(pack: RulePack) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_DIGESTS: OrderedDict[int, tuple[RulePack, str]] = OrderedDict()
+"""Digests of the packs seen last, by identity (a pack is frozen; hashing one takes ~2 ms)."""
+
+
+def _digest(pack: RulePack) -> str:
+    entry = _DIGESTS.get(id(pack))
+    if entry is not None and entry[0] is pack:
+        _DIGESTS.move_to_end(id(pack))
+        return entry[1]
+    digest = pack_digest(pack)
+    _DIGESTS[id(pack)] = (pack, digest)  # holding the pack keeps its id from being reused
+    while len(_DIGESTS) > 32:
+        _DIGESTS.popitem(last=False)
+    return digest
+
+
 def limit_problems(pack: RulePack) -> list[str]:
     """Why the engine would refuse ``pack`` (empty when it takes it); compiles nothing in C."""
     try:
@@ -734,7 +755,7 @@ def compile_pack(pack: RulePack) -> CompiledPack:
 def _compiled(pack: RulePack) -> tuple[CompiledPack, _Ruleset, list[tuple[str, Any]]]:
     global _SERIAL
     with _LOCK:
-        key = (pack.id, pack.version, pack_digest(pack))
+        key = (pack.id, pack.version, _digest(pack))
         cached = _CACHE.get(key)
         if cached is not None:
             return cached

@@ -188,7 +188,9 @@ def test_every_import_order_gives_the_same_state(
             )
             proj = hub.projection
             digests.add((hub.digest(), proj.digest()))
-            assert len(proj.rejected) + len(proj.conflicts) >= 2  # both concurrent pairs kept
+            # the concurrent site edits are kept as a conflict; the close/reopen pair may both
+            # apply (reopen after 销号 is a legal move) or one be rejected, by the total order
+            assert proj.conflicts
     assert len(digests) == 1
 
 

@@ -103,7 +103,7 @@ def test_good_bundle_round_trips(good: bytes, key: keys.DeviceKey, tmp_path: Pat
     assert (m.device, m.recipient, m.event_count, m.key_id) == ("dev-a", "hub", 2, key.key_id)
     assert m.chains[0].head == "h2"
     assert keys.verify(key.public_hex, bytes.fromhex(m.signature), SIGN_DOMAIN, m.signed_bytes())
-    assert not list(tmp_path.glob(".*tmp")), "no temp file left behind"
+    assert not list(tmp_path.glob(".*tmp*")), "no temp file left behind"
 
 
 def test_same_content_same_bytes(key: keys.DeviceKey) -> None:

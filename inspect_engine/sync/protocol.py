@@ -397,10 +397,6 @@ def _loads(line: bytes) -> dict[str, Any]:
 
 def _verify_chains(bundle: Bundle, events: list[Event], signer: Device) -> None:
     m = bundle.manifest
-    if len(events) != m.event_count:
-        raise Refused(
-            Reason.CHAIN_MISMATCH, f"{len(events)} events, the manifest says {m.event_count}"
-        )
     ids: set[str] = set()
     pos = 0
     seen_devices: set[str] = set()
@@ -413,8 +409,6 @@ def _verify_chains(bundle: Bundle, events: list[Event], signer: Device) -> None:
         n = chain.last - chain.first + 1
         part = events[pos : pos + n]
         pos += n
-        if len(part) != n:
-            raise Refused(Reason.CHAIN_MISMATCH, "fewer events than the chains declare")
         head: Head | None = None
         for i, ev in enumerate(part):
             if ev.device_id != chain.device or ev.seq != chain.first + i:
@@ -429,6 +423,8 @@ def _verify_chains(bundle: Bundle, events: list[Event], signer: Device) -> None:
                 raise Refused(Reason.BROKEN_CHAIN, f"event id {ev.event_id} appears twice")
             ids.add(ev.event_id)
             head = Head(ev.seq, ev.hash, ev.lamport)
+        if len(part) != n:
+            raise Refused(Reason.CHAIN_MISMATCH, "fewer events than the chains declare")
         if part[0].prev != chain.prev or part[-1].hash != chain.head:
             raise Refused(
                 Reason.CHAIN_MISMATCH,
@@ -436,8 +432,11 @@ def _verify_chains(bundle: Bundle, events: list[Event], signer: Device) -> None:
             )
         if chain.first == 1 and chain.prev is not None:
             raise Refused(Reason.BROKEN_CHAIN, f"chain {chain.device[:12]} seq 1 has a prev")
-    if pos != len(events):
-        raise Refused(Reason.CHAIN_MISMATCH, "events outside the chains the manifest declares")
+    if pos != len(events) or len(events) != m.event_count:
+        raise Refused(
+            Reason.CHAIN_MISMATCH,
+            f"{len(events)} events; the manifest declares {m.event_count} in its chains",
+        )
     own = m.have.get(m.device)
     if own is None:
         raise Refused(Reason.MANIFEST_INVALID, "the manifest omits the signer's own position")
@@ -586,13 +585,15 @@ def _record(ep: Endpoint, v: _Verified) -> None:
     now = ep.ledger.clock.now().isoformat()
     heads = ep.ledger.heads()
     state = load_state(ep.data_dir)  # re-read under the lock: never write back a stale copy
-    for device in {c.device for c in m.chains} | {m.device}:
+    # Every device the bundle speaks of (its chains, the signer's have vector), at what this
+    # ledger now durably holds of it: the same whether this import added the events or an
+    # interrupted earlier run of it did.
+    for device in sorted(({c.device for c in m.chains} | set(m.have)) - {ep.device_id}):
         head = heads.get(device)
-        seq = head.seq if head else 0
         old = state.checkpoints.get(device)
-        if old is None or old.seq <= seq:
+        if head is not None and (old is None or old.seq <= head.seq):
             state.checkpoints[device] = Checkpoint(
-                seq=seq, head=head.hash if head else None, bundle_id=m.bundle_id, at=now
+                seq=head.seq, head=head.hash, bundle_id=m.bundle_id, at=now
             )
     state.peers[m.device] = Peer(
         have={d: Position(seq=h.seq, head=h.head) for d, h in m.have.items()},

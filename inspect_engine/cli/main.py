@@ -29,6 +29,7 @@ _COMMAND_MODULES = [
     "inspect_engine.cli.tui_cmd",
     "inspect_engine.cli.sites_cmd",
     "inspect_engine.cli.ledger_cmd",
+    "inspect_engine.cli.sync_cmd",
 ]
 
 Handler = Callable[[argparse.Namespace], int]

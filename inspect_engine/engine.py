@@ -909,9 +909,10 @@ class _Run:
                 self._assert(host, ruleset, fact)
                 self._take(sink, batch)
             self._no_pending(ruleset)
-        finally:
-            self._close(host, ruleset)
-            _LIVE_SESSIONS -= 1  # not reached when the session could not be deleted
+        except BaseException:
+            self._close(host, ruleset, failed=True)
+            raise
+        self._close(host, ruleset, failed=False)
         return self._outcome()
 
     def _assert(self, host: _Host, ruleset: _Ruleset, fact: dict[str, Any]) -> None:
@@ -953,14 +954,20 @@ class _Run:
             durable_rules_engine.abandon_action(ruleset._handle, pending[2])
             raise EngineError("durable-rules deferred an action (D5); the evaluation is void")
 
-    def _close(self, host: _Host, ruleset: _Ruleset) -> None:
-        """Delete the session (D4, D9), even when the evaluation failed. A last fact that only the
-        catch-all rule matches goes first, so the session never holds nothing but unhandled facts
-        when it is deleted: that segfaults (D1)."""
+    def _close(self, host: _Host, ruleset: _Ruleset, failed: bool) -> None:
+        """Delete the session (D4, D9), also after a failure (whose error then propagates). A
+        last fact that only the catch-all rule matches goes first, so the session never holds
+        nothing but unhandled facts when it is deleted: that segfaults (D1)."""
+        global _LIVE_SESSIONS
+        problem: EngineError | None = None
         try:
             self._assert(host, ruleset, {"id": "end", "sid": SID, "k": -1})
-        finally:
-            host.delete_state(ruleset._name, SID)
+        except EngineError as err:
+            problem = err
+        host.delete_state(ruleset._name, SID)
+        _LIVE_SESSIONS -= 1
+        if problem is not None and not failed:
+            raise problem
 
     def _outcome(self) -> Outcome:
         c = self.c

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib
 
-BENCHMARKS: list[str] = []
+BENCHMARKS: list[str] = [
+    "benchmarks.bench_ledger",
+]
 """Benchmark modules, each exposing ``main() -> None``."""
 
 

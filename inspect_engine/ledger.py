@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import gc
 import hashlib
 import re
 import threading
@@ -115,6 +114,7 @@ from inspect_engine.storage import (
     Tables,
     WriterLock,
     encode_file,
+    gc_paused,
     parse_file,
 )
 
@@ -338,7 +338,7 @@ class Ledger:
         raise LedgerError(f"the ledger at {self.data_dir} kept changing while being read")
 
     def _load(self) -> None:
-        with _gc_paused():
+        with gc_paused():
             self._load_files()
 
     def _load_files(self) -> None:
@@ -989,7 +989,7 @@ class Ledger:
             cached = self._as_of.get(cutoff)
             if cached is not None and cached[0] == key:
                 return cached[1]
-            with _gc_paused():
+            with gc_paused():
                 proj = Projection.build(e for e in self._events if e.at <= cutoff)
             if len(self._as_of) >= 8:
                 self._as_of.clear()
@@ -1090,7 +1090,7 @@ class Ledger:
             self._batch.extend(ordered)
             for ev in ordered:
                 self._remember(ev)
-        with _gc_paused():
+        with gc_paused():
             self._proj = Projection.build(self._events)
         return ImportResult(len(ordered), present)
 
@@ -1174,18 +1174,6 @@ class Ledger:
 
 # --------------------------------------------------------------------------------------------
 # Helpers
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while bulk-loading (it rescans every live object)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _payload(model: type[Payload], **fields: Any) -> Payload:
@@ -1349,7 +1337,7 @@ def verify_data_dir(
     ledger that :meth:`Ledger.open` refuses. Projection rejections and conflicts are listed but
     are not damage.
     """
-    with _gc_paused():
+    with gc_paused():
         return _verify(resolve_data_dir(data_dir), ops or FileOps())
 
 

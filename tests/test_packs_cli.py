@@ -119,3 +119,9 @@ def test_bug_is_reported_without_traceback(
     log = Path(err.rsplit("details written to ", 1)[1].strip())
     assert "simulated bug" in log.read_text(encoding="utf-8")
     log.unlink()
+
+
+def test_show_marks_later_law(capsys: pytest.CaptureFixture[str]) -> None:
+    """A basis that post-dates the 2020 campaign is labelled as such in the table view."""
+    assert main(["packs", "show", "building-safety"]) == 0
+    assert "（2020年后施行）" in capsys.readouterr().out

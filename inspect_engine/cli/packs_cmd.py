@@ -52,6 +52,8 @@ def _laws(refs: list[LegalRef]) -> str:
         text = ref.instrument + (ref.article or "")
         if ref.unverified:
             text += "（未核实）"
+        if ref.later_law:
+            text += "（2020年后施行）"
         parts.append(text)
     return "；".join(parts)
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from rich.markup import escape
 
 from inspect_engine.conditions import AnswerValue
+from inspect_engine.deadlines import describe_zh
 from inspect_engine.findings import Finding
 from inspect_engine.rulepack import (
     Basis,
@@ -14,6 +16,7 @@ from inspect_engine.rulepack import (
     Item,
     MultiChoiceAnswer,
     NumberAnswer,
+    RulePack,
     YesNoAnswer,
 )
 from tui.backend import FindingView
@@ -55,7 +58,7 @@ def basis_text(basis: Basis, t: Strings) -> str:
                 text += f"[yellow]{t('basis.unverified')}[/yellow]"
             if ref.later_law:
                 text += f"[dim]{t('basis.later_law')}[/dim]"
-            lines.append(f"  · {text}")
+            lines.append(f"  ·{text}")
             if ref.note:
                 lines.append(f"    [dim]{escape(ref.note)}[/dim]")
     return "\n".join(lines)
@@ -68,7 +71,22 @@ def level_text(level: str, t: Strings) -> str:
     return f"[b {colour}]{word}[/]"
 
 
-def finding_text(f: Finding, t: Strings) -> str:
+def deadline_rule_text(f: Finding, t: Strings, packs: Sequence[RulePack]) -> str:
+    """How the deadline was reached, in the app's language (立即 / 5个工作日 / ...)."""
+    if t.lang == "en":
+        return f.deadline_rule
+    for pack in packs:
+        if pack.id == f.pack_id:
+            try:
+                spec = pack.rule(f.rule_id).finding
+            except KeyError:
+                break
+            if spec is not None:
+                return describe_zh(spec.deadline, pack)
+    return f.deadline_rule
+
+
+def finding_text(f: Finding, t: Strings, packs: Sequence[RulePack] = ()) -> str:
     """A finding in full: level, consequences in the documents' wording, rectification,
     deadline, responsible parties, and why (answers read, facts, clause) - as markup."""
     conseq = "；".join(c.zh if t.lang == "zh" else c.en for c in f.consequences)
@@ -76,7 +94,8 @@ def finding_text(f: Finding, t: Strings) -> str:
         f"{level_text(f.level, t)}  [b]{escape(t.text(f.title))}[/b]  [dim]{f.rule_id}[/dim]",
         f"[b]{t('review.consequences')}[/b]：{escape(conseq)}",
         f"[b]{t('review.rectification')}[/b]：{escape(t.text(f.rectification))}",
-        f"[b]{t('review.deadline')}[/b]：{f.deadline.isoformat()}  [dim]({f.deadline_rule})[/dim]",
+        f"[b]{t('review.deadline')}[/b]：{f.deadline.isoformat()}  "
+        f"[dim]({escape(deadline_rule_text(f, t, packs))})[/dim]",
     ]
     parties = []
     for r in f.responsible:
@@ -86,12 +105,17 @@ def finding_text(f: Finding, t: Strings) -> str:
     lines.append(f"[b]{t('review.responsible')}[/b]：{escape('；'.join(parties))}")
     if f.triggers:
         lines.append(f"[b]{t('review.why')}[/b]：")
+        items = {i.id: i for p in packs if p.id == f.pack_id for i in p.items}
         for trig in f.triggers:
             value = trig.value
-            shown = {"yes": t("app.yes"), "no": t("app.no"), "na": t("app.na")}.get(
-                str(value), "、".join(value) if isinstance(value, list) else str(value)
-            )
-            lines.append(f"  · {escape(t.text(trig.question))} → {escape(shown)}")
+            item = items.get(trig.item_id)
+            if item is not None:
+                shown = answer_text(item, value, t)
+            else:
+                shown = {"yes": t("app.yes"), "no": t("app.no"), "na": t("app.na")}.get(
+                    str(value), "、".join(value) if isinstance(value, list) else str(value)
+                )
+            lines.append(f"  ·{escape(t.text(trig.question))} → {escape(shown)}")
     if f.facts:
         lines.append(f"[b]{t('review.facts')}[/b]：{escape('、'.join(f.facts))}")
     if f.site_level:

@@ -12,9 +12,10 @@ import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
+from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -96,7 +97,7 @@ def site_of_type(register: list[Site], site_type: str) -> Site:
     return next(s for s in register if site_type in s.site_types)
 
 
-def screen_text(app: InspectApp) -> str:
+def screen_text(app: App[Any]) -> str:
     """Everything the current screen shows, as plain text (for assertions on wording)."""
     from textual.widgets import Static
 

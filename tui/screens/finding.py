@@ -80,14 +80,15 @@ class FindingScreen(BaseScreen):
         ]
         if view.plan is not None:
             p = view.plan
-            parts = [
-                f"{t('finding.five.responsible_person')} {p.responsible_person}",
-                f"{t('finding.five.measures')} {p.measures}",
-                f"{t('finding.five.funds')} {p.funds:g}",
-                f"{t('finding.five.deadline')} {p.deadline.isoformat()}",
-                f"{t('finding.five.contingency_plan')} {p.contingency_plan}",
-            ]
-            lines.append(f"[b]{t('key.five')}[/b]：{escape('；'.join(parts))}")
+            lines.append(f"[b]{t('key.five')}[/b]：")
+            for key, value in (
+                ("responsible_person", p.responsible_person),
+                ("measures", p.measures),
+                ("funds", f"{p.funds:g}"),
+                ("deadline", p.deadline.isoformat()),
+                ("contingency_plan", p.contingency_plan),
+            ):
+                lines.append(f"  {t('five.' + key)}：{escape(value)}")
         self.query_one("#finding-status", Static).update("\n".join(lines))
         if view.orders:
             lines = [f"[b]{t('finding.orders')}[/b]："]
@@ -101,15 +102,16 @@ class FindingScreen(BaseScreen):
                 label = escape(self.order_label(order))
                 lines.append(f"  · {label}  {order.ordered_on.isoformat()}  {state}")
             self.query_one("#finding-orders", Static).update("\n".join(lines))
-        else:
-            self.query_one("#finding-orders", Static).update("")
+        self.query_one("#finding-orders", Static).display = bool(view.orders)
         lines = [f"[b]{t('finding.history')}[/b]："]
         for h in view.history:
             action = t(f"action.{h.action}") if t.has(f"action.{h.action}") else h.action
             note = f"  {escape(h.note)}" if h.note else ""
             lines.append(f"  {when(h.at)}  {action}  {escape(h.actor)}{note}")
         self.query_one("#finding-history", Static).update("\n".join(lines))
-        self.query_one("#finding-detail", Static).update(finding_text(view.finding, t))
+        self.query_one("#finding-detail", Static).update(
+            finding_text(view.finding, t, self.backend.packs())
+        )
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -118,10 +120,12 @@ class FindingScreen(BaseScreen):
         if view is None:
             return action in ("back",)
         status = view.status
+        major = view.finding.level == "重大"
         allowed = {
-            "five": view.finding.level == "重大" and status != "closed",
-            "start": status == "open",
-            "report": status in ("open", "in_rectification"),
+            # the loop of inspect_engine.rectification: a 重大 hazard needs 五落实, then 整改中
+            "five": major and status != "closed",
+            "start": status == "open" and (not major or view.plan is not None),
+            "report": status == "in_rectification" or (status == "open" and not major),
             "verify": status == "reported",
             "reopen": status in ("reported", "closed"),
             "lift": any(o.in_force for o in view.orders),

@@ -103,7 +103,9 @@ class ReviewScreen(BaseScreen):
     def _detail(self, index: int | None) -> None:
         if index is None or not self.findings:
             return
-        self.query_one("#detail", Static).update(finding_text(self.findings[index], self.t))
+        self.query_one("#detail", Static).update(
+            finding_text(self.findings[index], self.t, self.backend.packs())
+        )
 
     @on(OptionList.OptionHighlighted, "#finding-list")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:

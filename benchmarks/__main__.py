@@ -6,6 +6,7 @@ import importlib
 
 BENCHMARKS: list[str] = [
     "benchmarks.bench_ledger",
+    "benchmarks.bench_engine",
 ]
 """Benchmark modules, each exposing ``main() -> None``."""
 

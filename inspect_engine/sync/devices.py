@@ -20,7 +20,6 @@ nothing. Enrolling a device the hub lists with a different key is refused.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 from inspect_engine.errors import InputError, LedgerError
@@ -64,11 +63,6 @@ def registry(ledger: Ledger, hub_id: str | None) -> dict[str, Device]:
                 p.device_id, p.role, p.inspector, p.public_key, event.event_id, event.time
             )
     return out
-
-
-def hub_of(data_dir: Path, ledger: Ledger, state: SyncState) -> str | None:
-    """The device id of the hub this ledger trusts (itself, for the hub), or None."""
-    return state.hub.device_id if state.hub is not None else None
 
 
 def role_of(ledger: Ledger, state: SyncState) -> Role | None:

@@ -490,7 +490,7 @@ class _Compiler:
         return _Test("eq", name, True)
 
     # the whole pack --------------------------------------------------------------------------
-    def compile(self) -> CompiledPack:
+    def compile(self, digest: str = "") -> CompiledPack:
         pack = self.pack
         rules = pack.rules
         tainted = _tainted(pack)
@@ -525,7 +525,7 @@ class _Compiler:
         return CompiledPack(
             pack_id=pack.id,
             version=pack.version,
-            digest=_digest(pack),
+            digest=digest,
             ruleset="",
             nodes=self.nodes,
             batches=batches,
@@ -759,7 +759,7 @@ def _compiled(pack: RulePack) -> tuple[CompiledPack, _Ruleset, list[tuple[str, A
         cached = _CACHE.get(key)
         if cached is not None:
             return cached
-        compiled = _Compiler(pack).compile()
+        compiled = _Compiler(pack).compile(key[2])
         _SERIAL += 1
         safe = "".join(c if c.isalnum() else "_" for c in f"{pack.id}_{pack.version}")
         compiled.ruleset = f"ie_{safe}_{key[2][:12]}_{_SERIAL}"

@@ -263,8 +263,8 @@ def test_d9_memory_does_not_grow_over_10000_evaluations(
     grown_objects = figures[10_000][1] - figures[1_000][1]
     with capsys.disabled():
         print(
-            f"\nRSS after 1,000: {figures[1_000][0]} kB, after 10,000: {figures[10_000][0]} kB"
-            f" (+{grown_kb} kB); Python objects +{grown_objects}"
+            f"\nRSS after 1,000: {figures[1_000][0]} kB, after 10,000: {figures[10_000][0]} kB "
+            f"({grown_kb:+d} kB); Python objects {grown_objects:+d}"
         )
     assert grown_kb < 2048
     assert grown_objects < 200

@@ -44,9 +44,7 @@ def test_engine_agrees_with_plain_reading(folder: Path, data: st.DataObject) -> 
     """For random valid inputs to a real pack, durable-rules fires exactly the reference's rules."""
     pack = _load(folder)
     types, answers, site = data.draw(site_inputs(pack))
-    assert fired_rules(pack, types, answers, site) == reference_outcome(
-        pack, types, answers, site
-    )
+    assert fired_rules(pack, types, answers, site) == reference_outcome(pack, types, answers, site)
 
 
 @settings(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 from inspect_engine.cli.main import main
 from inspect_engine.errors import ExitCode
 from tests.conftest import GOOD_PACKS
+from tests.engine_helpers import item, make_pack, rule
 
 MINI = str(GOOD_PACKS / "mini")
 SITE: dict[str, Any] = {
@@ -253,3 +255,49 @@ def test_same_output_from_any_process(tmp_path: Path) -> None:
         "T.R.STOP_USE",
         "T.R.HOTEL",
     ]
+
+
+def _chain_pack(tmp_path: Path, length: int) -> Path:
+    """A pack folder whose rules derive a chain of ``length`` facts, one from the next."""
+    facts = [f"c{i}" for i in range(length)]
+    number = {"type": "number", "unit": "m", "min": 0, "max": 9}
+    rules = [rule("C.R.0", {"answer": "C.N.01", "ge": 1}, derive=[facts[0]], with_finding=False)]
+    rules += [
+        rule(f"C.R.{i}", {"fact": facts[i - 1], "eq": True}, derive=[facts[i]], with_finding=False)
+        for i in range(1, length)
+    ]
+    pack = make_pack([item("C.N.01", number)], rules, facts=facts, pack_id="chain")
+    root = tmp_path / "packs"
+    folder = root / "chain"
+    (folder / "sections").mkdir(parents=True)
+    shutil.copy(GOOD_PACKS / "consequences.yaml", root / "consequences.yaml")
+    manifest = pack.manifest.model_dump(mode="json", by_alias=True, exclude_none=True)
+    manifest["sections"] = ["sections/s.yaml"]
+    section = pack.sections[0].model_dump(mode="json", by_alias=True, exclude_none=True)
+    # JSON is YAML without anchors or aliases, which the loader refuses
+    (folder / "pack.yaml").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    (folder / "sections" / "s.yaml").write_text(
+        json.dumps(section, ensure_ascii=False), encoding="utf-8"
+    )
+    return folder
+
+
+def test_a_pack_beyond_the_engines_limits_is_refused_before_reading_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A pack that loads but would need more context facts than the engine allows: exit 3 and
+    one error that names the pack and the limit; a chain within the limit evaluates."""
+    site = {**SITE, "site_types": ["a"], "attributes": {}}
+    data = _write(tmp_path, {"site": site, "answers": {"C.N.01": 2}, "date": "2020-09-25"})
+    code = main(["evaluate", "--pack", str(_chain_pack(tmp_path / "long", 401)), data])
+    out, err = capsys.readouterr()
+    assert (code, out) == (ExitCode.BAD_INPUT, "")
+    assert err.startswith("error: pack chain needs 401 context facts per evaluation") and (
+        "at most 400 (split the pack)" in err
+    )
+    code = main(
+        ["evaluate", "--pack", str(_chain_pack(tmp_path / "short", 30)), data, "--format", "json"]
+    )
+    out, err = capsys.readouterr()
+    assert code == ExitCode.OK, err
+    assert json.loads(out)["derived_facts"] == [f"c{i}" for i in range(30)]

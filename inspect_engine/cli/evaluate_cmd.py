@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from inspect_engine.answers import AnswerError
 from inspect_engine.cli.output import emit_json
 from inspect_engine.deadlines import describe_zh
+from inspect_engine.engine import compile_pack
 from inspect_engine.errors import ExitCode, InputError
 from inspect_engine.evaluation import Evaluation, evaluate_full
 from inspect_engine.findings import Finding
@@ -55,6 +56,7 @@ def register(sub: Any) -> None:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Evaluate INPUT.json against the pack; print the findings."""
     pack = load_pack(args.pack)
+    compile_pack(pack)  # a pack beyond the engine's limits is refused here, before any input
     name = "<stdin>" if args.input == "-" else args.input
     site, answers, on = read_input(name, _read_text(args.input))
     declared = {a.id for a in pack.manifest.site_attributes}

@@ -8,7 +8,8 @@ hook installed, and the hook ``SIGKILL``\\ s the child at the chosen point:
 * ``io``: the k-th file-system call that changes something (``write`` — which writes half its
   bytes first, a torn write —, ``fsync``, ``replace``, ``fsync_dir``, ``unlink``), through
   :class:`inspect_engine.fsio.FileOps`, which every ledger, evidence, state and bundle write uses;
-* ``random``: no hook; the parent kills the child after a random delay.
+* ``random``: no hook; the parent kills the child after a random delay (up to the duration of
+  the uninterrupted run).
 
 k advances from 1 until the command completes without reaching it (SQLite's loop). After each kill
 the same command is run again without a hook (it must succeed), and the data directories are
@@ -29,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from inspect_engine.cli.main import build_parser
 from inspect_engine.cli.main import main as cli_main
 from inspect_engine.fsio import FileOps
 from inspect_engine.ledger import Ledger, verify_data_dir
@@ -155,7 +157,9 @@ def drive(spec: dict[str, Any]) -> dict[str, Any]:
     bundle = work / spec["bundle"] if spec.get("bundle") else None
     compare: list[str] = spec["compare"]
     _fresh(template, work)
+    started = time.monotonic()
     assert _fork_run(argv, "none", 0) == 0, "the reference run failed"
+    duration = time.monotonic() - started  # random kills land within this
     reference = snapshot(dirs, bundle)
     result: dict[str, Any] = {"points": 0, "killed": 0, "reruns_ok": 0, "mismatches": []}
     rng = random.Random(spec.get("seed", 1))
@@ -166,7 +170,7 @@ def drive(spec: dict[str, Any]) -> dict[str, Any]:
             if k > spec["kills"]:
                 break
             _fresh(template, work)
-            got = _fork_run(argv, "random", 0, delay=rng.uniform(0.0, spec["max_delay"]))
+            got = _fork_run(argv, "random", 0, delay=rng.uniform(0.0, duration * 1.1))
         else:
             _fresh(template, work)
             got = _fork_run(argv, spec["mode"], k)
@@ -201,6 +205,7 @@ def drive(spec: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> int:
     """Read the spec file named on the command line; print the result as JSON."""
+    build_parser()  # import every command module once, before forking
     spec = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
     print(json.dumps(drive(spec)))
     return 0

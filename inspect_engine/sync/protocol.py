@@ -95,7 +95,7 @@ class Summary:
     """What one export or import did (``sync`` prints it; ``--format json`` emits it)."""
 
     action: str
-    """``export`` or ``import``."""
+    """``export`` or ``import``; ``push`` and ``pull`` for the two halves of a direct sync."""
     bundle_id: str = ""
     signer: str = ""
     recipient: str = ""

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from inspect_engine import engine
+from inspect_engine import engine, engine_compile
 from inspect_engine.engine import (
     MAX_BATCH_ATTRS,
     MAX_BATCH_NODES,
@@ -33,6 +33,7 @@ from inspect_engine.engine import (
     limit_problems,
     live_sessions,
 )
+from inspect_engine.engine_compile import node_count
 from inspect_engine.reference_eval import reference_outcome
 from inspect_engine.rulepack import RulePack
 from tests.engine_helpers import item, make_pack, rule
@@ -181,7 +182,7 @@ def test_d3_names_that_would_collide_are_refused_at_compile(
 ) -> None:
     """Attribute names, fact ids and the session id are checked for 32-bit clashes; a clash is
     an EngineLimitError before any C call."""
-    monkeypatch.setattr(engine, "fnv1a32", lambda text: 7)
+    monkeypatch.setattr(engine_compile, "fnv1a32", lambda text: 7)
     with pytest.raises(EngineLimitError, match="share a 32-bit hash"):
         compile_pack(_fresh("clash"))
     assert limit_problems(_fresh("clash")) != []
@@ -455,7 +456,7 @@ def test_d8_no_node_can_reach_the_hanging_fan_out() -> None:
     )
     compiled = compile_pack(pack)
     for batch in compiled.batches:
-        nodes = sum(engine._nodes(compiled.nodes[n].expr) + 1 for n in batch.nodes)
+        nodes = sum(node_count(compiled.nodes[n].expr) + 1 for n in batch.nodes)
         assert nodes <= MAX_BATCH_NODES
         assert len(batch.attrs) <= MAX_BATCH_ATTRS
     assert compiled.asserts == 5  # 300 rules of 2 nodes (gate and test), 60 per batch

@@ -160,7 +160,10 @@ def _compiled(pack: RulePack) -> tuple[CompiledPack, _Ruleset, list[tuple[str, A
         compiled.ruleset = f"ie_{safe}_{key[2][:12]}_{_SERIAL}"
         sink: list[tuple[str, Any]] = []
         actions = {name: _recorder(sink, name) for name in compiled.definition}
-        ruleset = _Ruleset(compiled.ruleset, _host(), compiled.definition, actions)
+        try:
+            ruleset = _Ruleset(compiled.ruleset, _host(), compiled.definition, actions)
+        except durable_rules_engine.error as err:  # a limit engine_compile does not know of
+            raise EngineError(f"durable-rules could not compile pack {pack.id}: {err}") from None
         _host().add(ruleset)
         _CACHE[key] = (compiled, ruleset, sink)
         return _CACHE[key]

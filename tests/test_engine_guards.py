@@ -566,3 +566,28 @@ def test_a_locale_with_a_decimal_comma_is_refused(
     monkeypatch.setattr("locale.localeconv", lambda: {"decimal_point": ","})
     with pytest.raises(EngineError, match="decimal point"):
         fired_rules(mini_pack, {"site"}, {"T.PIT.01": 3.5}, {})
+
+
+def test_deep_conditions_fit_the_cores_expression_slots() -> None:
+    """A pattern has 32 expression slots, two per $and/$or (error 113 beyond): a condition
+    nested 20 deep is split into helper rules and still means what the plain reading says."""
+    items = [item(f"N.Q.{i}", {"type": "yes_no"}) for i in range(21)]
+    cond: dict[str, Any] = {"answer": "N.Q.0", "eq": "yes"}
+    for i in range(1, 21):
+        form = "all" if i % 2 else "any"
+        cond = {form: [cond, {"not": {"answer": f"N.Q.{i}", "eq": "no"}}]}
+    pack = make_pack(items, [rule("N.R.DEEP", cond)], pack_id="deep")
+    compiled = compile_pack(pack)
+    assert any(name.startswith("x") for name in compiled.nodes)
+    for pattern in compiled.definition.values():
+        assert str(pattern).count("'$and'") + str(pattern).count("'$or'") <= 15
+    for answers in (
+        {},
+        {f"N.Q.{i}": "yes" for i in range(21)},
+        {f"N.Q.{i}": "no" for i in range(21)},
+        {f"N.Q.{i}": ("yes" if i % 3 else "no") for i in range(21)},
+        {"N.Q.0": "yes", "N.Q.20": "no"},
+    ):
+        assert fired_rules(pack, {"a"}, answers, {}) == reference_outcome(
+            pack, {"a"}, answers, {}
+        ), answers

@@ -142,8 +142,12 @@ def build_demo(data_dir: Path, packs: Sequence[RulePack], *, sites: int = DEMO_S
         mine = [s for s in register if s.inspector == DEMO_INSPECTOR and packs_for(s, packs)]
         untouched = [s for s in mine if s not in inspected]
         if untouched:
-            site = untouched[0]
-            pack = packs_for(site, packs)[0]
+            # the one with the longest checklist, so there is plenty left to walk
+            site, pack = max(
+                ((s, packs_for(s, packs)[0]) for s in untouched[:8]),
+                key=lambda sp: len(answer_all(sp[1], sp[0], random.Random(0))),
+            )
+            answers = answer_all(pack, site, rng)
             insp = ledger.start_inspection(
                 site.id,
                 pack_id=pack.id,
@@ -151,7 +155,6 @@ def build_demo(data_dir: Path, packs: Sequence[RulePack], *, sites: int = DEMO_S
                 method="random",
                 inspectors=[DEMO_INSPECTOR],
             )
-            answers = answer_all(pack, site, rng)
             for item_id, value in list(answers.items())[:2]:
                 ledger.record_answer(insp.id, item_id, value)
 

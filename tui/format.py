@@ -38,17 +38,17 @@ def answer_text(item: Item, value: AnswerValue, t: Strings) -> str:
     if isinstance(spec, ChoiceAnswer | MultiChoiceAnswer):
         labels = {o.value: t.text(o.label) for o in spec.options}
         values = value if isinstance(value, list) else [str(value)]
-        return "、".join(labels.get(v, v) for v in values) or t("app.none")
+        return t.list_sep.join(labels.get(v, v) for v in values) or t("app.none")
     return str(value)
 
 
 def basis_text(basis: Basis, t: Strings) -> str:
     """The clause of the source document, its quote, and the law and standards (markup)."""
-    lines = [f"[b]{t('basis.source')}[/b]：{escape(basis.source.section)}"]
+    lines = [f"[b]{t('basis.source')}[/b]{t.colon}{escape(basis.source.section)}"]
     if basis.source.quote:
         lines.append(f"  「{escape(basis.source.quote)}」")
     if basis.law:
-        lines.append(f"[b]{t('basis.law')}[/b]：")
+        lines.append(f"[b]{t('basis.law')}[/b]{t.colon}")
         for ref in basis.law:
             text = ref.instrument + (f" {ref.article}" if ref.article else "")
             if ref.version:
@@ -89,12 +89,12 @@ def deadline_rule_text(f: Finding, t: Strings, packs: Sequence[RulePack]) -> str
 def finding_text(f: Finding, t: Strings, packs: Sequence[RulePack] = ()) -> str:
     """A finding in full: level, consequences in the documents' wording, rectification,
     deadline, responsible parties, and why (answers read, facts, clause) - as markup."""
-    conseq = "；".join(c.zh if t.lang == "zh" else c.en for c in f.consequences)
+    conseq = t.sep.join(c.zh if t.lang == "zh" else c.en for c in f.consequences)
     lines = [
         f"{level_text(f.level, t)}  [b]{escape(t.text(f.title))}[/b]  [dim]{f.rule_id}[/dim]",
-        f"[b]{t('review.consequences')}[/b]：{escape(conseq)}",
-        f"[b]{t('review.rectification')}[/b]：{escape(t.text(f.rectification))}",
-        f"[b]{t('review.deadline')}[/b]：{f.deadline.isoformat()}  "
+        f"[b]{t('review.consequences')}[/b]{t.colon}{escape(conseq)}",
+        f"[b]{t('review.rectification')}[/b]{t.colon}{escape(t.text(f.rectification))}",
+        f"[b]{t('review.deadline')}[/b]{t.colon}{f.deadline.isoformat()}  "
         f"[dim]({escape(deadline_rule_text(f, t, packs))})[/dim]",
     ]
     parties = []
@@ -102,9 +102,9 @@ def finding_text(f: Finding, t: Strings, packs: Sequence[RulePack] = ()) -> str:
         label = t(f"party.{r.role}")
         unit = r.unit or t("review.unregistered")
         parties.append(f"{label} {unit}" + (f" {r.contact}" if r.contact else ""))
-    lines.append(f"[b]{t('review.responsible')}[/b]：{escape('；'.join(parties))}")
+    lines.append(f"[b]{t('review.responsible')}[/b]{t.colon}{escape(t.sep.join(parties))}")
     if f.triggers:
-        lines.append(f"[b]{t('review.why')}[/b]：")
+        lines.append(f"[b]{t('review.why')}[/b]{t.colon}")
         items = {i.id: i for p in packs if p.id == f.pack_id for i in p.items}
         for trig in f.triggers:
             value = trig.value
@@ -113,11 +113,11 @@ def finding_text(f: Finding, t: Strings, packs: Sequence[RulePack] = ()) -> str:
                 shown = answer_text(item, value, t)
             else:
                 shown = {"yes": t("app.yes"), "no": t("app.no"), "na": t("app.na")}.get(
-                    str(value), "、".join(value) if isinstance(value, list) else str(value)
+                    str(value), t.list_sep.join(value) if isinstance(value, list) else str(value)
                 )
             lines.append(f"  ·{escape(t.text(trig.question))} → {escape(shown)}")
     if f.facts:
-        lines.append(f"[b]{t('review.facts')}[/b]：{escape('、'.join(f.facts))}")
+        lines.append(f"[b]{t('review.facts')}[/b]{t.colon}{escape(t.list_sep.join(f.facts))}")
     if f.site_level:
         lines.append(f"  {t('review.site_level')}")
     lines.append(basis_text(f.basis, t))

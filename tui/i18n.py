@@ -304,6 +304,21 @@ class Strings:
         """A pack text (question, title, label) in this language."""
         return bilingual.zh if self.lang == "zh" else bilingual.en
 
+    @property
+    def colon(self) -> str:
+        """``：`` or ``: `` after a label."""
+        return "：" if self.lang == "zh" else ": "
+
+    @property
+    def sep(self) -> str:
+        """Between clauses: ``；`` or ``; ``."""
+        return "；" if self.lang == "zh" else "; "
+
+    @property
+    def list_sep(self) -> str:
+        """Between the items of a list: ``、`` or ``, ``."""
+        return "、" if self.lang == "zh" else ", "
+
     def has(self, key: str) -> bool:
         """Whether ``key`` is a known string."""
         return key in _STRINGS

@@ -50,7 +50,7 @@ class FindingScreen(BaseScreen):
             yield Static("", id="finding-orders")
             yield Static("", id="finding-history")
             yield Static("", id="finding-detail")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         """Load the finding."""
@@ -75,12 +75,12 @@ class FindingScreen(BaseScreen):
         self.view = view
         self.sub_title = view.site_name
         lines = [
-            f"[b]{t('finding.status')}[/b]：{status_text(view, t)}    "
-            f"[b]{t('finding.deadline')}[/b]：{view.deadline.isoformat()}",
+            f"[b]{t('finding.status')}[/b]{t.colon}{status_text(view, t)}    "
+            f"[b]{t('finding.deadline')}[/b]{t.colon}{view.deadline.isoformat()}",
         ]
         if view.plan is not None:
             p = view.plan
-            lines.append(f"[b]{t('key.five')}[/b]：")
+            lines.append(f"[b]{t('key.five')}[/b]{t.colon}")
             for key, value in (
                 ("responsible_person", p.responsible_person),
                 ("measures", p.measures),
@@ -88,10 +88,10 @@ class FindingScreen(BaseScreen):
                 ("deadline", p.deadline.isoformat()),
                 ("contingency_plan", p.contingency_plan),
             ):
-                lines.append(f"  {t('five.' + key)}：{escape(value)}")
+                lines.append(f"  {t('five.' + key)}{t.colon}{escape(value)}")
         self.query_one("#finding-status", Static).update("\n".join(lines))
         if view.orders:
-            lines = [f"[b]{t('finding.orders')}[/b]："]
+            lines = [f"[b]{t('finding.orders')}[/b]{t.colon}"]
             for order in view.orders:
                 if order.in_force:
                     state = f"[b]{t('finding.order_active')}[/b]"
@@ -103,7 +103,7 @@ class FindingScreen(BaseScreen):
                 lines.append(f"  · {label}  {order.ordered_on.isoformat()}  {state}")
             self.query_one("#finding-orders", Static).update("\n".join(lines))
         self.query_one("#finding-orders", Static).display = bool(view.orders)
-        lines = [f"[b]{t('finding.history')}[/b]："]
+        lines = [f"[b]{t('finding.history')}[/b]{t.colon}"]
         for h in view.history:
             action = t(f"action.{h.action}") if t.has(f"action.{h.action}") else h.action
             note = f"  {escape(h.note)}" if h.note else ""

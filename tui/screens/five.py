@@ -76,7 +76,7 @@ class FiveInPlaceDialog(BaseModal[FivePlan]):
         error = None
         for name in FIELDS:
             if not values[name]:
-                error = f"{t('finding.five.' + name)}：{t('finding.need_text')}"
+                error = f"{t('finding.five.' + name)}{t.colon}{t('finding.need_text')}"
                 break
         funds = -1.0
         deadline = dt.date.min

@@ -48,7 +48,7 @@ class HazardsScreen(BaseScreen):
             )
             yield Label("", id="hz-count")
         yield DataTable[str](id="hazards", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         """Load the list."""

@@ -40,7 +40,10 @@ def _key_name(key: str) -> str:
     out = []
     for k in key.split(","):
         k = k.strip()
-        out.append(names.get(k, k.upper() if k.startswith("f") and k[1:].isdigit() else k))
+        if k.startswith("ctrl+"):
+            out.append("Ctrl+" + k.removeprefix("ctrl+").upper())
+        else:
+            out.append(names.get(k, k.upper() if k.startswith("f") and k[1:].isdigit() else k))
     return " / ".join(out)
 
 

@@ -50,7 +50,7 @@ class ReviewScreen(BaseScreen):
         yield OptionList(id="finding-list")
         with VerticalScroll(id="finding-detail"):
             yield Static("", id="detail")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         """Show what is known, then evaluate afresh."""

@@ -39,7 +39,7 @@ class SiteScreen(BaseScreen):
             yield DataTable[str](id="findings", cursor_type="row", show_cursor=True)
             yield Label(self.t("site.inspections"), classes="section-title")
             yield DataTable[str](id="inspections", cursor_type="row", show_cursor=False)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         """Fill the record and the tables."""
@@ -72,19 +72,19 @@ class SiteScreen(BaseScreen):
         types = self.ui.site_type_labels()
         lines = [
             f"[b]{_esc(site.name)}[/b]  [dim]{site.id}[/dim]",
-            f"{t('site.address')}：{_esc(site.address)}",
-            f"{t('site.area')}：{site.county} {site.township} {_esc(site.village)}",
-            f"{t('site.types')}：" + "、".join(types.get(x, x) for x in site.site_types),
+            f"{t('site.address')}{t.colon}{_esc(site.address)}",
+            f"{t('site.area')}{t.colon}{site.county} {site.township} {_esc(site.village)}",
+            f"{t('site.types')}{t.colon}"
+            + t.list_sep.join(types.get(x, x) for x in site.site_types),
         ]
         for role in ("approver", "supervisor", "owner", "user"):
             party = getattr(site.parties, role)
             if party is not None:
                 contact = f"  {party.contact}" if party.contact else ""
-                lines.append(f"{t('party.' + role)}：{_esc(party.unit)}{contact}")
+                lines.append(f"{t('party.' + role)}{t.colon}{_esc(party.unit)}{contact}")
         if site.group or site.inspector:
-            lines.append(
-                f"{t('site.group')}：{site.group}  {t('site.inspector')}：{site.inspector}"
-            )
+            group = f"{t('site.group')}{t.colon}{site.group}"
+            lines.append(f"{group}  {t('site.inspector')}{t.colon}{site.inspector}")
         self.query_one("#record", Static).update("\n".join(lines))
 
         self._findings = self.ui.guard(self.backend.site_findings, self.site_id) or []

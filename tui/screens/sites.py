@@ -61,7 +61,7 @@ class SitesScreen(BaseScreen):
         yield Input(placeholder=self.t("sites.search"), id="search", compact=True)
         yield DataTable[str](id="sites", cursor_type="row", zebra_stripes=True)
         yield Label("", id="count")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         """Load the sites and set up the filters."""

@@ -120,7 +120,7 @@ class WalkScreen(BaseScreen):
                 yield Static("", id="answer-line")
                 yield Static("", id="extras")
             yield Label("", id="status")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         """Find the pack and the site, rebuild the walk from what was saved, show the item."""
@@ -190,27 +190,28 @@ class WalkScreen(BaseScreen):
         t = self.t
         current = self.walk.effective_answers().get(item.id)
         if current is None:
-            line = f"{t('walk.answer')}：[dim]{t('walk.unanswered')}[/dim]"
+            line = f"{t('walk.answer')}{t.colon}[dim]{t('walk.unanswered')}[/dim]"
         else:
             state = (
                 f"[yellow]{t('walk.saving')}[/yellow]"
                 if self._unsaved.get(item.id)
                 else f"[green]✓ {t('walk.saved')}[/green]"
             )
-            line = f"{t('walk.answer')}：[b]{escape(answer_text(item, current, t))}[/b]  {state}"
+            shown = escape(answer_text(item, current, t))
+            line = f"{t('walk.answer')}{t.colon}[b]{shown}[/b]  {state}"
         self.query_one("#answer-line", Static).update(line)
         extras = []
         note = self.walk.notes.get(item.id)
         if note:
-            extras.append(f"{t('walk.note')}：{escape(note)}")
+            extras.append(f"{t('walk.note')}{t.colon}{escape(note)}")
         files = self.walk.evidence.get(item.id)
         if files:
-            extras.append(f"{t('walk.evidence')}：{escape('；'.join(files))}")
+            extras.append(f"{t('walk.evidence')}{t.colon}{escape(t.sep.join(files))}")
         elif item.evidence is not None:
-            kinds = "、".join(t(f"evidence.{k}") for k in item.evidence.kinds)
+            kinds = t.list_sep.join(t(f"evidence.{k}") for k in item.evidence.kinds)
             extras.append(f"[dim]{t('walk.evidence_needed', kinds=kinds)}[/dim]")
         if item.hint is not None:
-            extras.append(f"[dim]{t('walk.hint')}：{escape(t.text(item.hint))}[/dim]")
+            extras.append(f"[dim]{t('walk.hint')}{t.colon}{escape(t.text(item.hint))}[/dim]")
         self.query_one("#extras", Static).update("\n".join(extras))
 
     def _show_status(self) -> None:
@@ -415,7 +416,9 @@ class WalkScreen(BaseScreen):
             return
         self.app.push_screen(
             MessageDialog(
-                f"{self.t('basis.title')}：{item.id}", basis_text(item.basis, self.t), markup=True
+                f"{self.t('basis.title')}{self.t.colon}{item.id}",
+                basis_text(item.basis, self.t),
+                markup=True,
             )
         )
 

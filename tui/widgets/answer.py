@@ -231,7 +231,8 @@ class AnswerPanel(Vertical):
             active = self.choices
         elif isinstance(spec, NumberAnswer):
             assert item is not None
-            unit = spec.unit + (f"，{t('walk.integer')}" if spec.integer else "")
+            comma = "，" if t.lang == "zh" else ", "
+            unit = spec.unit + (f"{comma}{t('walk.integer')}" if spec.integer else "")
             guide.update(t("walk.number", unit=unit, min=num(spec.min), max=num(spec.max)))
             value = float(current) if isinstance(current, int | float) else None
             self.number.show(item.id, spec, value)

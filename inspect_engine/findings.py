@@ -1,7 +1,7 @@
 """A finding: what the rules say about a site, explained, ready for the ledger and the notice.
 
-Produced by :mod:`inspect_engine.engine` (``evaluate``); stored by the ledger as
-``model_dump(mode="json")``; shown by the app and the reports. It pins the pack version it was
+Produced by :func:`inspect_engine.evaluation.evaluate` (the rules run in
+:mod:`inspect_engine.engine`); stored by the ledger as ``model_dump(mode="json")``; shown by the app and the reports. It pins the pack version it was
 judged under, names the rule and the answers that raised it, and carries the consequences in the
 documents' wording, the rectification requirement, the deadline date, the responsible party from
 the site's record, and the basis.

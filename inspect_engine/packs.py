@@ -40,8 +40,10 @@ from inspect_engine.rulepack import (
 from inspect_engine.yamlio import Document, KeyPath, YamlProblem, dotted, read_yaml
 
 MAX_ITEMS = 480
-"""Most items one pack may hold: the durable-rules core hangs past ~511 distinct constants tested
-on one attribute (libraries.md D8); the engine keeps a margin below that."""
+"""Most items one pack may hold. The engine's encoding (one attribute per item) keeps clear of the
+durable-rules hang at ~512 constants on one attribute (libraries.md D8); this bound keeps packs to
+a size an inspector can walk and the engine's per-session memory small (D9). The engine's own
+limits are checked too (:func:`inspect_engine.engine_compile.limit_problems`)."""
 MAX_RULES = 480
 """Most rules one pack may hold (per-session engine memory grows ~12 kB per rule, D9)."""
 MANIFEST = "pack.yaml"
@@ -240,7 +242,11 @@ def _assemble(folder: Path, root: Path | None) -> tuple[RulePack | None, list[Pr
         consequences=codes,
         path=str(folder),
     )
-    return pack, []
+    # Refuse at load what the engine could not compile (its limits, without touching C).
+    from inspect_engine.engine_compile import limit_problems  # pure Python; imports no packs
+
+    problems = [_at(mdoc, ("sections",), message) for message in limit_problems(pack)]
+    return (None, problems) if problems else (pack, [])
 
 
 def _rel(path: Path, base: Path) -> str:

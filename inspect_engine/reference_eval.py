@@ -58,15 +58,28 @@ def rule_order(pack: RulePack) -> list[Rule]:
     return list(_order(pack))
 
 
-_ORDERS: dict[tuple[str, str, str], tuple[Rule, ...]] = {}
+_CACHE: dict[int, tuple[RulePack, tuple[Rule, ...], frozenset[str]]] = {}
+_CACHE_SIZE = 16
+
+
+def _plan(pack: RulePack) -> tuple[tuple[Rule, ...], frozenset[str]]:
+    """(stratified order, tainted rules) of this pack object, computed once.
+
+    Keyed by object identity (the entry holds the pack, so the id cannot be reused while cached):
+    a pack edited and reloaded is a new object and gets a new plan, never a stale one.
+    """
+    hit = _CACHE.get(id(pack))
+    if hit is not None and hit[0] is pack:
+        return hit[1], hit[2]
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    order, tainted = _compute_order(pack), tainted_rules(pack)
+    _CACHE[id(pack)] = (pack, order, tainted)
+    return order, tainted
 
 
 def _order(pack: RulePack) -> tuple[Rule, ...]:
-    key = (pack.id, pack.version, pack.path)
-    cached = _ORDERS.get(key)
-    if cached is None:
-        cached = _ORDERS[key] = _compute_order(pack)
-    return cached
+    return _plan(pack)[0]
 
 
 def _compute_order(pack: RulePack) -> tuple[Rule, ...]:
@@ -106,13 +119,13 @@ def reference_outcome(
     site: Mapping[str, Scalar] | None = None,
 ) -> Outcome:
     """Which rules fire for checked answers (see :func:`inspect_engine.answers.check_answers`)."""
-    tainted = tainted_rules(pack)
+    order, tainted = _plan(pack)
     facts: set[str] = set()
     fired: set[str] = set()
     hazard = False
     types = frozenset(site_types)
     attrs = dict(site or {})
-    for rule in _order(pack):
+    for rule in order:
         ctx = Context(answers, types, attrs, frozenset(facts), hazard)
         if holds(rule.when, ctx):
             fired.add(rule.id)

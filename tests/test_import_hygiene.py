@@ -17,7 +17,9 @@ MODULES = sorted(m.name for m in pkgutil.walk_packages([str(CORE)], prefix="insp
 OWNERS = {
     "durable_rules": {"inspect_engine.engine"},
     "durable": {"inspect_engine.engine"},
+    "durable_rules_engine": {"inspect_engine.engine"},
     "tinydb": {"inspect_engine.storage"},
+    "chinese_calendar": {"inspect_engine.deadlines"},
 }
 
 

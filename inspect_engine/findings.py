@@ -1,10 +1,10 @@
 """A finding: what the rules say about a site, explained, ready for the ledger and the notice.
 
 Produced by :func:`inspect_engine.evaluation.evaluate` (the rules run in
-:mod:`inspect_engine.engine`); stored by the ledger as ``model_dump(mode="json")``; shown by the app and the reports. It pins the pack version it was
-judged under, names the rule and the answers that raised it, and carries the consequences in the
-documents' wording, the rectification requirement, the deadline date, the responsible party from
-the site's record, and the basis.
+:mod:`inspect_engine.engine`); stored by the ledger as ``model_dump(mode="json")``; shown by the
+app and the reports. It pins the pack version it was judged under, names the rule and the answers
+that raised it, and carries the consequences in the documents' wording, the rectification
+requirement, the deadline date, the responsible party from the site's record, and the basis.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import importlib
 BENCHMARKS: list[str] = [
     "benchmarks.bench_ledger",
     "benchmarks.bench_engine",
+    "benchmarks.bench_tui",
 ]
 """Benchmark modules, each exposing ``main() -> None``."""
 

@@ -124,7 +124,8 @@ def build_demo(data_dir: Path, packs: Sequence[RulePack], *, sites: int = DEMO_S
     rng = random.Random(2020)
     clock = FixedClock(dt.datetime(2020, 9, 1, 9, 0, tzinfo=CHINA))
     register = demo_sites(packs, sites)
-    with Ledger.open(data_dir, clock=clock, actor=DEMO_INSPECTOR) as ledger:
+    with Ledger.open(data_dir, clock=clock, actor=DEMO_INSPECTOR) as ledger, ledger.batch():
+        # one batch: the whole demo is one write of the ledger
         ledger.register_sites(register)
         inspected = [s for s in register if packs_for(s, packs)][: max(4, sites // 16)]
         raised: list[tuple[Site, dt.date, list[FindingState]]] = []
@@ -134,9 +135,8 @@ def build_demo(data_dir: Path, packs: Sequence[RulePack], *, sites: int = DEMO_S
             states = _inspect(ledger, site, packs_for(site, packs)[0], rng, clock)
             raised.append((site, day, states))
         clock.set(dt.datetime.combine(DEMO_DAY, dt.time(8, 0), tzinfo=CHINA))
-        with ledger.batch():  # one write for every follow-up
-            for site, day, states in raised:
-                _follow_up(ledger, site, day, states, rng)
+        for site, day, states in raised:
+            _follow_up(ledger, site, day, states, rng)
         clock.set(dt.datetime.combine(DEMO_DAY, dt.time(8, 30), tzinfo=CHINA))
         # A walk left half done on one of the demo inspector's own sites: the app resumes it.
         mine = [s for s in register if s.inspector == DEMO_INSPECTOR and packs_for(s, packs)]
@@ -163,16 +163,15 @@ def _inspect(
     ledger: Ledger, site: Site, pack: RulePack, rng: random.Random, clock: FixedClock
 ) -> list[FindingState]:
     answers = answer_all(pack, site, rng, violations=0.08)
-    with ledger.batch():  # one write per step, not one per answer: the demo is made at once
-        insp = ledger.start_inspection(
-            site.id,
-            pack_id=pack.id,
-            pack_version=pack.version,
-            method=rng.choice(["open", "unannounced", "surprise", "random"]),
-            inspectors=[site.inspector or DEMO_INSPECTOR, rng.choice(INSPECTORS)],
-        )
-        for item_id, value in answers.items():
-            ledger.record_answer(insp.id, item_id, value)
+    insp = ledger.start_inspection(
+        site.id,
+        pack_id=pack.id,
+        pack_version=pack.version,
+        method=rng.choice(["open", "unannounced", "surprise", "random"]),
+        inspectors=[site.inspector or DEMO_INSPECTOR, rng.choice(INSPECTORS)],
+    )
+    for item_id, value in answers.items():
+        ledger.record_answer(insp.id, item_id, value)
     findings = evaluate(pack, site, answers, clock.now().date())
     return ledger.submit_inspection(insp.id, findings)
 

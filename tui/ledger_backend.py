@@ -164,38 +164,40 @@ class LedgerBackend:
 
     @_locked
     def submit(self, inspection_id: str, answers: dict[str, AnswerValue]) -> list[FindingView]:
-        """Withdraw answers that no longer apply, evaluate what is durable, seal, order."""
+        """Withdraw answers that no longer apply, evaluate what is recorded, seal, order: all in
+        one write of the ledger (a batch), so a crash leaves either all of it or none."""
         ledger = self.ledger
-        insp = ledger.inspection(inspection_id)
-        for item_id, answer in list(insp.answers.items()):
-            if answer.value is not None and item_id not in answers:
-                ledger.record_answer(inspection_id, item_id, None)
-        insp = ledger.inspection(inspection_id)
-        recorded = {k: a.value for k, a in insp.answers.items() if a.value is not None}
-        if recorded != answers:
-            raise LedgerError(
-                "有回答尚未保存，请检查后再提交 / some answers are not saved yet; check and retry"
-            )
-        pack = self._pack(insp.pack_id)
-        if pack.version != insp.pack_version:
-            raise InputError(
-                f"检查表版本已变（{insp.pack_version} → {pack.version}） / the inspection uses "
-                f"{pack.id} {insp.pack_version}, installed is {pack.version}"
-            )
-        site = ledger.site(insp.site_id).site
-        findings = evaluate(pack, site, recorded, parse_time(insp.started_at).date())
-        states = ledger.submit_inspection(inspection_id, findings)
-        today = ledger.today()
-        for state in states:
-            for code in dict.fromkeys(state.consequences):
-                if code in ORDER_KINDS:
-                    ledger.order_enforcement(
-                        insp.site_id,
-                        code,
-                        ordered_on=today,
-                        finding_id=state.id,
-                        issued_by=self.inspector,
-                    )
+        with ledger.batch():
+            insp = ledger.inspection(inspection_id)
+            for item_id, answer in list(insp.answers.items()):
+                if answer.value is not None and item_id not in answers:
+                    ledger.record_answer(inspection_id, item_id, None)
+            insp = ledger.inspection(inspection_id)
+            recorded = {k: a.value for k, a in insp.answers.items() if a.value is not None}
+            if recorded != answers:
+                raise LedgerError(
+                    "有回答尚未保存，请检查后再提交 / some answers are not saved yet; check, retry"
+                )
+            pack = self._pack(insp.pack_id)
+            if pack.version != insp.pack_version:
+                raise InputError(
+                    f"检查表版本已变（{insp.pack_version} → {pack.version}） / the inspection "
+                    f"uses {pack.id} {insp.pack_version}, installed is {pack.version}"
+                )
+            site = ledger.site(insp.site_id).site
+            findings = evaluate(pack, site, recorded, parse_time(insp.started_at).date())
+            states = ledger.submit_inspection(inspection_id, findings)
+            today = ledger.today()
+            for state in states:
+                for code in dict.fromkeys(state.consequences):
+                    if code in ORDER_KINDS:
+                        ledger.order_enforcement(
+                            insp.site_id,
+                            code,
+                            ordered_on=today,
+                            finding_id=state.id,
+                            issued_by=self.inspector,
+                        )
         return [self._view_state(s) for s in states if s.status is not None]
 
     # --- findings ----------------------------------------------------------------------------

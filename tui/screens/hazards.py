@@ -26,10 +26,13 @@ class HazardsScreen(BaseScreen):
         Binding("escape", "back", "key.back"),
     ]
 
+    _shown_once = False
+
     def __init__(self) -> None:
         super().__init__()
         self._all: list[FindingView] = []
         self._shown: list[FindingView] = []
+        self._drawn_for: tuple[object, object, int] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header(icon="")
@@ -69,7 +72,9 @@ class HazardsScreen(BaseScreen):
 
     def on_screen_resume(self) -> None:
         """Back from a finding: its status may have changed."""
-        self.reload()
+        if self._shown_once:
+            self.reload()
+        self._shown_once = True
 
     def reload(self) -> None:
         """Query the ledger again."""
@@ -88,6 +93,7 @@ class HazardsScreen(BaseScreen):
     def _redraw(self) -> None:
         county = self.query_one("#hz-county", Select).value
         level = self.query_one("#hz-level", Select).value
+        self._drawn_for = (county, level, len(self._all))
         self._shown = [
             fv
             for fv in self._all
@@ -114,7 +120,10 @@ class HazardsScreen(BaseScreen):
 
     @on(Select.Changed)
     def _filtered(self) -> None:
-        self._redraw()
+        county = self.query_one("#hz-county", Select).value
+        level = self.query_one("#hz-level", Select).value
+        if (county, level, len(self._all)) != self._drawn_for:
+            self._redraw()
 
     @on(DataTable.RowSelected, "#hazards")
     def _row_chosen(self) -> None:

@@ -25,6 +25,8 @@ class SiteScreen(BaseScreen):
         Binding("escape", "back", "key.back"),
     ]
 
+    _shown_once = False
+
     def __init__(self, site_id: str) -> None:
         super().__init__()
         self.site_id = site_id
@@ -60,7 +62,9 @@ class SiteScreen(BaseScreen):
 
     def on_screen_resume(self) -> None:
         """Back from a walk or a finding: refresh."""
-        self.reload()
+        if self._shown_once:
+            self.reload()
+        self._shown_once = True
 
     def reload(self) -> None:
         """Read the site, its inspections and findings from the backend."""

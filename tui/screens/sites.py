@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -43,6 +44,7 @@ class SitesScreen(BaseScreen):
         self._filter = SiteFilter()
         self.mine = True
         """Only the sites assigned to this inspector (when any are)."""
+        self._shown_once = False
 
     def compose(self) -> ComposeResult:
         yield Header(icon="")
@@ -74,21 +76,23 @@ class SitesScreen(BaseScreen):
         table.add_column(t("sites.col.type"), key="type", width=12)
         table.add_column(t("sites.col.status"), key="status", width=12)
         self._types = self.ui.site_type_labels()
+        with self.prevent(Select.Changed):
+            self.query_one("#type", Select).set_options(
+                [(t("filter.all_types"), "")] + [(lbl, tid) for tid, lbl in self._types.items()]
+            )
+            self.query_one("#status", Select).set_options(
+                [(t("filter.all_status"), "")] + [(t(f"status.{s}"), s) for s in STATUS_FILTERS]
+            )
+            for sid in ("#county", "#township", "#type", "#status"):
+                self.query_one(sid, Select).value = ""
         self.reload()
-        self.query_one("#type", Select).set_options(
-            [(t("filter.all_types"), "")] + [(label, tid) for tid, label in self._types.items()]
-        )
-        self.query_one("#status", Select).set_options(
-            [(t("filter.all_status"), "")] + [(t(f"status.{s}"), s) for s in STATUS_FILTERS]
-        )
-        for sid in ("#county", "#township", "#type", "#status"):
-            self.query_one(sid, Select).value = ""
         table.focus()
 
     def on_screen_resume(self) -> None:
-        """Coming back from a site: statuses may have changed."""
-        if self._site_rows:
+        """Coming back from a site: statuses may have changed (not on the first showing)."""
+        if self._shown_once:
             self.reload()
+        self._shown_once = True
 
     def reload(self) -> None:
         """Fetch the rows from the backend and redraw."""
@@ -127,19 +131,18 @@ class SitesScreen(BaseScreen):
     def _redraw(self) -> None:
         table = self.query_one("#sites", DataTable)
         shown = apply(self._site_rows, self._filter)
+        t, types = self.t, self._types
+        status = {s: t(f"status.{s}") for s in (*STATUS_FILTERS, "clear")}
         table.clear()
         table.add_rows(
             (
-                (
-                    r.site.name,
-                    r.site.county,
-                    r.site.township,
-                    "、".join(self._types.get(x, x) for x in r.site.site_types),
-                    self.t(f"status.{r.status}")
-                    + (f" {r.open_findings}" if r.open_findings else ""),
-                )
-                for r in shown
-            ),
+                escape(r.site.name),
+                r.site.county,
+                r.site.township,
+                t.list_sep.join(types.get(x, x) for x in r.site.site_types),
+                status[r.status] + (f" {r.open_findings}" if r.open_findings else ""),
+            )
+            for r in shown
         )
         # keys: DataTable.add_rows gives generated keys; remember ids by row index
         self._shown_ids = [r.site.id for r in shown]
@@ -161,7 +164,10 @@ class SitesScreen(BaseScreen):
         value = event.value if isinstance(event.value, str) else ""
         name = event.select.id or ""
         field = {"county": "county", "township": "township", "type": "site_type"}.get(name, name)
-        self._filter = SiteFilter(**{**self._filter.__dict__, field: value})
+        new = SiteFilter(**{**self._filter.__dict__, field: value})
+        if new == self._filter:  # a select set up or reset programmatically: nothing to redo
+            return
+        self._filter = new
         if name == "county":
             self._set_townships()
         self._redraw()

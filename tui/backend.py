@@ -17,7 +17,7 @@ call from the app's save worker thread while the UI thread reads.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
@@ -141,6 +141,35 @@ class FindingView:
     plan: FivePlan | None = None
 
 
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)`` as sync advances (called from the worker thread)."""
+
+
+@dataclass(frozen=True)
+class SyncInfo:
+    """This ledger's place in sync."""
+
+    role: Literal["hub", "laptop"] | None
+    """``None``: not enrolled (the office enrolls laptops with ``inspect-engine sync enroll``)."""
+    device: str
+    hub: str | None
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    """What one push, pull, export or import did; ``refused`` is the reason code if refused."""
+
+    action: str
+    events: int = 0
+    new: int = 0
+    present: int = 0
+    evidence: int = 0
+    conflicts: int = 0
+    refused: str | None = None
+    detail: str = ""
+    path: str = ""
+
+
 class Backend(Protocol):
     """What the app asks of the core. See the module docstring for the error contract."""
 
@@ -242,4 +271,20 @@ class Backend(Protocol):
 
     def unresolved(self) -> list[FindingView]:
         """Every hazard not closed, overdue first, then by deadline (the ledger's query)."""
+        ...
+
+    def sync_info(self) -> SyncInfo:
+        """Whether and how this ledger is enrolled for sync."""
+        ...
+
+    def sync_run(self, hub_dir: Path, progress: Progress) -> list[SyncOutcome]:
+        """Direct sync with the hub's data directory: push, then pull."""
+        ...
+
+    def sync_export(self, out: Path, progress: Progress) -> SyncOutcome:
+        """Write a bundle for the hub (a file, or a new file in a folder)."""
+        ...
+
+    def sync_import(self, bundle: Path, progress: Progress) -> SyncOutcome:
+        """Verify and import a bundle; a refused one imports nothing (``refused`` says why)."""
         ...

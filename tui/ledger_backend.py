@@ -27,6 +27,18 @@ from inspect_engine.queries import FindingRow, finding_row
 from inspect_engine.rectification import ORDER_KINDS, FiveImplementations
 from inspect_engine.rulepack import RulePack
 from inspect_engine.site import Site
+from inspect_engine.sync.bundle import write_bundle
+from inspect_engine.sync.devices import role_of
+from inspect_engine.sync.protocol import (
+    Endpoint,
+    Summary,
+    export_bundle,
+    import_bundle,
+    open_endpoint,
+    run_direct,
+)
+from inspect_engine.sync.reasons import Refused
+from inspect_engine.sync.state import load_state
 from tui.backend import (
     EvidenceRef,
     FindingView,
@@ -35,7 +47,10 @@ from tui.backend import (
     InspectionInfo,
     OpenInspection,
     OrderView,
+    Progress,
     SiteRow,
+    SyncInfo,
+    SyncOutcome,
 )
 
 P = ParamSpec("P")
@@ -254,6 +269,48 @@ class LedgerBackend:
         """The ledger's open-findings query (overdue first)."""
         return [self._view_row(r) for r in self.ledger.open_findings()]
 
+    # --- sync ------------------------------------------------------------------------------
+
+    def _endpoint(self) -> Endpoint:
+        return Endpoint(self.ledger, load_state(self.ledger.data_dir))
+
+    @_locked
+    def sync_info(self) -> SyncInfo:
+        """Role, device and hub from the sync state."""
+        ep = self._endpoint()
+        return SyncInfo(role_of(self.ledger, ep.state), ep.device_id, ep.hub_id)
+
+    @_locked
+    def sync_run(self, hub_dir: Path, progress: Progress) -> list[SyncOutcome]:
+        """Push, then pull, with the hub opened for the duration (its lock, waiting 10 s)."""
+        laptop = self._endpoint()
+        try:
+            with open_endpoint(
+                hub_dir, clock=self.ledger.clock, actor=self.inspector, wait=10.0
+            ) as hub:
+                result = run_direct(laptop, hub, progress=progress)
+        except Refused as err:
+            return [_refused("push/pull", err)]
+        return [_outcome(result.push), _outcome(result.pull)]
+
+    @_locked
+    def sync_export(self, out: Path, progress: Progress) -> SyncOutcome:
+        """Build the bundle, then write it durably."""
+        data, summary = export_bundle(self._endpoint(), progress=progress)
+        if out.is_dir():
+            stamp = self.ledger.clock.now().strftime("%Y%m%d-%H%M%S")
+            out = out / f"inspect-{summary.signer[:8]}-to-{summary.recipient[:8]}-{stamp}.bundle"
+        write_bundle(out, data)
+        return _outcome(summary, path=str(out))
+
+    @_locked
+    def sync_import(self, bundle: Path, progress: Progress) -> SyncOutcome:
+        """Verify all, then write; a refusal is an outcome, not an error."""
+        try:
+            return _outcome(import_bundle(self._endpoint(), bundle, progress=progress))
+        except Refused as err:
+            return _refused("import", err)
+
     # --- views -------------------------------------------------------------------------------
 
     def _view_state(self, state: FindingState) -> FindingView:
@@ -293,6 +350,22 @@ class LedgerBackend:
             ),
             plan=plan,
         )
+
+
+def _outcome(summary: Summary, *, path: str = "") -> SyncOutcome:
+    return SyncOutcome(
+        action=summary.action,
+        events=summary.events,
+        new=summary.new,
+        present=summary.already_present,
+        evidence=summary.evidence,
+        conflicts=summary.conflicts,
+        path=path,
+    )
+
+
+def _refused(action: str, err: Refused) -> SyncOutcome:
+    return SyncOutcome(action=action, refused=err.reason.value, detail=err.detail)
 
 
 def _info(state: InspectionState) -> InspectionInfo:

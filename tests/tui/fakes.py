@@ -21,7 +21,10 @@ from tui.backend import (
     FivePlan,
     InspectionInfo,
     OpenInspection,
+    Progress,
     SiteRow,
+    SyncInfo,
+    SyncOutcome,
 )
 
 
@@ -139,3 +142,15 @@ class FakeBackend:
 
     def unresolved(self) -> list[FindingView]:
         return []
+
+    def sync_info(self) -> SyncInfo:
+        return SyncInfo(None, "fake", None)
+
+    def sync_run(self, hub_dir: Path, progress: Progress) -> list[SyncOutcome]:
+        raise LedgerError("not in the fake")
+
+    def sync_export(self, out: Path, progress: Progress) -> SyncOutcome:
+        raise LedgerError("not in the fake")
+
+    def sync_import(self, bundle: Path, progress: Progress) -> SyncOutcome:
+        raise LedgerError("not in the fake")

@@ -65,6 +65,7 @@ class HelpScreen(BaseModal[None]):
         from tui.screens.review import ReviewScreen
         from tui.screens.site import SiteScreen
         from tui.screens.sites import SitesScreen
+        from tui.screens.sync import SyncScreen
         from tui.screens.walk import WalkScreen
 
         t = self.t
@@ -76,6 +77,7 @@ class HelpScreen(BaseModal[None]):
             ("help.review", _rows(ReviewScreen.BINDINGS)),
             ("help.finding", _rows(FindingScreen.BINDINGS)),
             ("help.hazards", _rows(HazardsScreen.BINDINGS)),
+            ("help.sync", _rows(SyncScreen.BINDINGS)),
             ("help.dialogs", []),
         ]
         lines = [t("help.no_mouse"), ""]

@@ -28,12 +28,14 @@ class SitesScreen(BaseScreen):
         Binding("enter", "open_site", "key.open", show=False),
         Binding("slash", "search", "key.search"),
         Binding("c", "focus_filter('county')", "key.filter_county"),
-        Binding("w", "focus_filter('township')", "key.filter_township"),
-        Binding("t", "focus_filter('type')", "key.filter_type"),
-        Binding("s", "focus_filter('status')", "key.filter_status"),
+        # shown in the help (F1); the footer has room for the main keys only at 80 columns
+        Binding("w", "focus_filter('township')", "key.filter_township", show=False),
+        Binding("t", "focus_filter('type')", "key.filter_type", show=False),
+        Binding("s", "focus_filter('status')", "key.filter_status", show=False),
         Binding("x", "clear_filters", "key.clear_filters"),
         Binding("h", "hazards", "key.hazards"),
         Binding("a", "toggle_mine", "key.all_sites"),
+        Binding("y", "sync", "key.sync"),
         Binding("escape", "to_table", "key.back", show=False),
         Binding("q", "app.quit", "key.quit"),
     ]
@@ -43,7 +45,9 @@ class SitesScreen(BaseScreen):
         self._site_rows: list[SiteRow] = []
         self._filter = SiteFilter()
         self.mine = True
-        """Only the sites assigned to this inspector (when any are)."""
+        """Showing only the sites assigned to this inspector."""
+        self._want_mine = True
+        """What the inspector asked for (``a`` toggles); with nothing assigned, all are shown."""
         self._shown_once = False
 
     def compose(self) -> ComposeResult:
@@ -96,6 +100,7 @@ class SitesScreen(BaseScreen):
 
     def reload(self) -> None:
         """Fetch the rows from the backend and redraw."""
+        self.mine = self._want_mine
         rows = self.ui.guard(lambda: self.backend.sites(mine=self.mine)) or []
         if self.mine and not rows:
             self.mine = False  # nothing assigned to this inspector: show every site
@@ -222,8 +227,14 @@ class SitesScreen(BaseScreen):
 
     def action_toggle_mine(self) -> None:
         """Switch between my assigned sites and every site in the ledger."""
-        self.mine = not self.mine
+        self._want_mine = not self.mine
         self.reload()
+
+    def action_sync(self) -> None:
+        """Sync with the office hub."""
+        from tui.screens.sync import SyncScreen
+
+        self.app.push_screen(SyncScreen())
 
     def action_hazards(self) -> None:
         """The office view of unresolved hazards."""

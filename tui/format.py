@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from rich.cells import cell_len
 from rich.markup import escape
 
 from inspect_engine.conditions import AnswerValue
@@ -21,6 +22,20 @@ from inspect_engine.rulepack import (
 )
 from tui.backend import FindingView
 from tui.i18n import Strings
+
+
+def clip(text: str, cells: int) -> str:
+    """``text`` cut to ``cells`` terminal cells (CJK count two), ending in "…" when cut."""
+    if cell_len(text) <= cells:
+        return text
+    out, used = [], 0
+    for ch in text:
+        width = cell_len(ch)
+        if used + width > cells - 1:
+            break
+        out.append(ch)
+        used += width
+    return "".join(out) + "…"
 
 
 def num(value: float) -> str:

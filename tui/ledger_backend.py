@@ -129,7 +129,7 @@ class LedgerBackend:
 
     @_locked
     def open_inspection(self, site_id: str | None = None) -> OpenInspection | None:
-        """This device's open inspection (of ``site_id``), the latest started."""
+        """This device's open inspection (of ``site_id``): the one answered in last."""
         candidates = [
             i
             for i in self.ledger.open_inspections(mine=True)
@@ -137,7 +137,13 @@ class LedgerBackend:
         ]
         if not candidates:
             return None
-        return _open(max(candidates, key=lambda i: (i.started_at, i.id)))
+
+        def last_touched(i: InspectionState) -> dt.datetime:
+            times = [parse_time(i.started_at)] + [parse_time(a.time) for a in i.answers.values()]
+            return max(times)
+
+        # the one worked on last is the one the inspector was in when the app stopped
+        return _open(max(candidates, key=lambda i: (last_touched(i), i.id)))
 
     @_locked
     def start_inspection(

@@ -185,3 +185,31 @@ def test_english(ledger: Ledger, real_packs: list[RulePack], register: list[Site
         assert item.question.en in screen_text(pilot.app)
 
     drive(app_on(ledger, real_packs, lang="en"), script)
+
+
+def test_jump_back_and_basis_one_key_away(
+    ledger: Ledger, real_packs: list[RulePack], register: list[Site]
+) -> None:
+    """F5 lists the items by section and jumps; PgUp goes back; F2 shows the item's clause."""
+    site = site_of_type(register, "river_section")
+
+    async def script(pilot: Pilot[None]) -> None:
+        await open_site(pilot, site)
+        walk = await start_walk(pilot, real_packs[1])
+        first = walk.walk.current
+        await pilot.press("f5", "down", "down", "enter")
+        await pilot.pause()
+        assert pilot.app.screen is walk
+        ids = [i.id for i in walk.walk.items()]
+        assert walk.walk.current == ids[2]
+        await pilot.press("pageup", "pageup")
+        await pilot.pause()
+        assert walk.walk.current == first
+        await pilot.press("f2")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, MessageDialog)
+        item = walk.current_item
+        assert item is not None and item.basis.source.section in screen_text(pilot.app)
+        assert "文件条款" in screen_text(pilot.app)
+
+    drive(app_on(ledger, real_packs), script)

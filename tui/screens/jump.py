@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from tui.format import answer_text
+from tui.format import answer_text, clip
 from tui.screens.base import BaseModal
 from tui.walk import Walk
 
@@ -43,7 +43,9 @@ class JumpDialog(BaseModal[str]):
                 value = effective.get(item.id)
                 mark = "✓" if value is not None else "·"
                 shown = f" → {answer_text(item, value, t)}" if value is not None else ""
-                options.append(Option(Text(f" {mark} {t.text(item.question)}{shown}"), id=item.id))
+                # one line per item, cut with "…" (the dialog is 76 cells wide)
+                line = clip(f" {mark} {t.text(item.question)}{shown}", 68)
+                options.append(Option(Text(line), id=item.id))
         self._highlight = highlight
         with Vertical(classes="dialog -wide"):
             yield Label(t("jump.title"), classes="dialog-title")

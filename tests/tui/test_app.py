@@ -213,3 +213,26 @@ def test_jump_back_and_basis_one_key_away(
         assert "文件条款" in screen_text(pilot.app)
 
     drive(app_on(ledger, real_packs), script)
+
+
+def test_a_bug_is_one_line_naming_the_log(real_packs: list[RulePack], register: list[Site]) -> None:
+    """An unexpected exception from the core is a dialog naming the log file with the
+    traceback; the app keeps running."""
+
+    class Broken(FakeBackend):
+        def site(self, site_id: str) -> Site:
+            raise RuntimeError("boom")
+
+    app = make_app(Broken(real_packs, register))
+
+    async def script(pilot: Pilot[None]) -> None:
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, MessageDialog)
+        text = screen_text(pilot.app)
+        assert "内部错误（RuntimeError）" in text and "Traceback" not in text
+        log = Path(text.split("详情已写入 ")[1].split()[0])
+        assert "boom" in log.read_text(encoding="utf-8")
+        log.unlink()
+
+    drive(app, script)

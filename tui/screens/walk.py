@@ -131,13 +131,19 @@ class WalkScreen(BaseScreen):
             self.app.pop_screen()
             return
         self.pack: RulePack = pack
-        self.walk = Walk(
-            pack,
-            site,
-            answers=dict(self._open.answers),
-            notes=dict(self._open.notes),
-            evidence={k: [e.label() for e in v] for k, v in self._open.evidence.items()},
+        walk = self.ui.guard(
+            lambda: Walk(
+                pack,
+                site,
+                answers=dict(self._open.answers),
+                notes=dict(self._open.notes),
+                evidence={k: [e.label() for e in v] for k, v in self._open.evidence.items()},
+            )
         )
+        if walk is None:  # a site attribute the pack cannot read: the dialog says which
+            self.app.pop_screen()
+            return
+        self.walk = walk
         self.walk.start(self._open.last_item)
         self.sub_title = site.name
         self.show_item()

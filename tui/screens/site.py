@@ -47,16 +47,17 @@ class SiteScreen(BaseScreen):
         """Fill the record and the tables."""
         t = self.t
         findings = self.query_one("#findings", DataTable)
-        findings.add_column(t("site.col.level"), key="level")
-        findings.add_column(t("site.col.title"), key="title")
-        findings.add_column(t("site.col.deadline"), key="deadline")
-        findings.add_column(t("site.col.status"), key="status")
+        # fixed widths: every column fits 80 cells; long titles are clipped
+        findings.add_column(t("site.col.level"), key="level", width=7)
+        findings.add_column(t("site.col.title"), key="title", width=32)
+        findings.add_column(t("site.col.deadline"), key="deadline", width=10)
+        findings.add_column(t("site.col.status"), key="status", width=18)
         inspections = self.query_one("#inspections", DataTable)
-        inspections.add_column(t("site.col.date"), key="date")
-        inspections.add_column(t("site.col.pack"), key="pack")
-        inspections.add_column(t("site.col.method"), key="method")
-        inspections.add_column(t("site.col.state"), key="state")
-        inspections.add_column(t("site.col.findings"), key="findings")
+        inspections.add_column(t("site.col.date"), key="date", width=10)
+        inspections.add_column(t("site.col.pack"), key="pack", width=28)
+        inspections.add_column(t("site.col.method"), key="method", width=12)
+        inspections.add_column(t("site.col.state"), key="state", width=9)
+        inspections.add_column(t("site.col.findings"), key="findings", width=8)
         self.reload()
         findings.focus()
 

@@ -53,7 +53,7 @@ class SitesScreen(BaseScreen):
     def compose(self) -> ComposeResult:
         yield Header(icon="")
         if self.backend.demo:
-            yield Label(self.t("app.demo_banner"), classes="demo-banner")
+            yield Label(self.t("app.demo_banner"), classes="demo-banner", markup=False)
         with Horizontal(id="filters"):
             for name, all_label in (
                 ("county", "filter.all_counties"),

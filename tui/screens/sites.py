@@ -43,6 +43,7 @@ class SitesScreen(BaseScreen):
     def __init__(self) -> None:
         super().__init__()
         self._site_rows: list[SiteRow] = []
+        self._shown_ids: list[str] = []
         self._filter = SiteFilter()
         self.mine = True
         """Showing only the sites assigned to this inspector."""

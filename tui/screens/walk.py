@@ -365,7 +365,8 @@ class WalkScreen(BaseScreen):
                 self.walk.answers[job.item_id] = job.previous
             if job.item_id in {i.id for i in self.walk.items()}:
                 self.walk.go(job.item_id)
-            self.show_item()
+            if self.is_mounted:
+                self.show_item()
         elif job.kind == "note":
             self.walk.notes.pop(job.item_id, None)
         self.ui.show_error(self.t("walk.save_failed", error=job.error))
@@ -410,8 +411,16 @@ class WalkScreen(BaseScreen):
             self.show_item()
 
     def action_leave(self) -> None:
-        """Back to the site; the inspection stays open and resumes here."""
-        self.app.pop_screen()
+        """Back to the site; the inspection stays open and resumes here.
+
+        Waits (a few milliseconds, without blocking) for saves on their way, so that opening the
+        inspection again reads every answer from the ledger.
+        """
+        if self.saving:
+            self.set_timer(0.02, self.action_leave)
+            return
+        if self.app.screen is self:
+            self.app.pop_screen()
 
     # --- one key away ------------------------------------------------------------------------
 

@@ -35,7 +35,6 @@ from inspect_engine.demo import demo_sites
 from inspect_engine.evaluation import evaluate
 from inspect_engine.ledger import Ledger
 from inspect_engine.packs import checklists_root, load_pack
-from inspect_engine.rectification import ORDER_KINDS
 from inspect_engine.rulepack import ChoiceAnswer, RulePack
 from inspect_engine.site import Site
 
@@ -83,15 +82,7 @@ def build(data_dir: Path, packs: list[RulePack], sites: int, events: int) -> dic
                         ledger.record_answer(insp.id, item_id, value)
                     findings = evaluate(pack, site, answers, clock.now().date())
                     states = ledger.submit_inspection(insp.id, findings)
-                    for state in states:
-                        for code in dict.fromkeys(state.consequences):
-                            if code in ORDER_KINDS:
-                                ledger.order_enforcement(
-                                    site.id,
-                                    code,
-                                    ordered_on=clock.now().date(),
-                                    finding_id=state.id,
-                                )
+                    ledger.order_for_findings(site.id, states, ordered_on=clock.now().date())
                     n += 3 + len(answers) + len(states)
             n = len(ledger.events())
     return {"build_s": time.perf_counter() - t0, "events": float(n), "sites": float(sites)}

@@ -104,7 +104,7 @@ from inspect_engine.queries import (
     site_record,
     status_counts,
 )
-from inspect_engine.rectification import FiveImplementations
+from inspect_engine.rectification import ORDER_KINDS, FiveImplementations
 from inspect_engine.site import Site
 from inspect_engine.storage import (
     FORMAT_VERSION,
@@ -804,6 +804,41 @@ class Ledger:
         )
         self._append("enforcement.ordered", payload, actor)
         return self._proj.orders[order_id]
+
+    @_synchronized
+    def order_for_findings(
+        self,
+        site_id: str,
+        findings: Sequence[FindingState],
+        *,
+        ordered_on: dt.date,
+        issued_by: str = "",
+        actor: str | None = None,
+    ) -> list[OrderState]:
+        """Record the enforcement orders the findings carry (one per order code and finding).
+
+        Every consequence code in :data:`~inspect_engine.rectification.ORDER_KINDS` (stop use,
+        stop construction, halt...) becomes an order dated ``ordered_on``, linked to its finding,
+        so its lifting after re-inspection can be recorded. Written in one batch.
+        """
+        wanted = [
+            (state.id, code)
+            for state in findings
+            for code in dict.fromkeys(state.consequences)
+            if code in ORDER_KINDS
+        ]
+        with self.batch():
+            return [
+                self.order_enforcement(
+                    site_id,
+                    code,
+                    ordered_on=ordered_on,
+                    finding_id=finding_id,
+                    issued_by=issued_by,
+                    actor=actor,
+                )
+                for finding_id, code in wanted
+            ]
 
     @_synchronized
     def lift_enforcement(

@@ -153,5 +153,9 @@ ORDER_KINDS: dict[str, str] = {
     "halt_event": "叫停",
     "evacuate": "撤离人员",
     "seal": "查封",
+    # codes of the eleven-prohibitions pack that order an activity to stop
+    "stop_violation": "责令停止违法行为",
+    "stop_mining": "责令停止开采",
+    "suspend_production": "责令限制生产、停产整治",
 }
 """Enforcement orders and their Chinese wording (codes shared with the consequence catalogue)."""

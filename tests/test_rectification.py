@@ -129,3 +129,28 @@ def test_the_loop_through_the_ledger(tmp_path: Path) -> None:
             led.set_plan(major.id, PLAN)
         reopened = led.reopen_finding(major.id, reason="销号后发现未整改")
         assert reopened.status == S.IN_RECTIFICATION and reopened.closed_at is None
+
+
+def test_findings_carry_their_enforcement_orders(tmp_path: Path) -> None:
+    """Order codes among a finding's consequences become dated orders linked to it; others don't."""
+    from inspect_engine.findings import ConsequenceOut
+
+    def with_codes(rule: str, *codes: str) -> object:
+        base = kit.finding(rule, level="重大")
+        outs = [ConsequenceOut(code=c, zh=c, en=c) for c in codes]
+        return base.model_copy(update={"consequences": outs})
+
+    with Ledger.open(tmp_path, clock=kit.clock(), actor="张三") as led:
+        led.register_sites([kit.site(1)])
+        insp = led.start_inspection(
+            "S0001", pack_id="building-safety", pack_version="1.0.0", method="明查",
+            inspectors=["张三"],
+        ).id  # fmt: skip
+        states = led.submit_inspection(
+            insp,
+            [with_codes("R1", "stop_use", "rectify"), with_codes("R2", "legal_disposal")],  # type: ignore[list-item]
+        )
+        orders = led.order_for_findings("S0001", states, ordered_on=dt.date(2020, 9, 1))
+        assert [(o.kind, o.finding_id) for o in orders] == [("stop_use", states[0].id)]
+        assert orders[0].ordered_on == dt.date(2020, 9, 1) and orders[0].lifted_on is None
+        assert [o.kind for o in led.site("S0001").orders] == ["stop_use"]

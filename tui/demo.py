@@ -26,7 +26,7 @@ from inspect_engine.errors import InspectError
 from inspect_engine.evaluation import evaluate
 from inspect_engine.ledger import Ledger
 from inspect_engine.projection import FindingState
-from inspect_engine.rectification import ORDER_KINDS, FiveImplementations
+from inspect_engine.rectification import FiveImplementations
 from inspect_engine.rulepack import (
     ChoiceAnswer,
     Item,
@@ -179,10 +179,7 @@ def _inspect(
 def _follow_up(
     ledger: Ledger, site: Site, day: dt.date, states: list[FindingState], rng: random.Random
 ) -> None:
-    for state in states:
-        for code in dict.fromkeys(state.consequences):
-            if code in ORDER_KINDS:
-                ledger.order_enforcement(site.id, code, ordered_on=day, finding_id=state.id)
+    ledger.order_for_findings(site.id, states, ordered_on=day)
     for state in states:
         if state.status is None:
             continue

@@ -24,7 +24,7 @@ from inspect_engine.findings import Finding
 from inspect_engine.ledger import Ledger
 from inspect_engine.projection import FindingState, InspectionState
 from inspect_engine.queries import FindingRow, finding_row
-from inspect_engine.rectification import ORDER_KINDS, FiveImplementations
+from inspect_engine.rectification import FiveImplementations
 from inspect_engine.rulepack import RulePack
 from inspect_engine.site import Site
 from inspect_engine.sync.bundle import write_bundle
@@ -208,17 +208,9 @@ class LedgerBackend:
             site = ledger.site(insp.site_id).site
             findings = evaluate(pack, site, recorded, parse_time(insp.started_at).date())
             states = ledger.submit_inspection(inspection_id, findings)
-            today = ledger.today()
-            for state in states:
-                for code in dict.fromkeys(state.consequences):
-                    if code in ORDER_KINDS:
-                        ledger.order_enforcement(
-                            insp.site_id,
-                            code,
-                            ordered_on=today,
-                            finding_id=state.id,
-                            issued_by=self.inspector,
-                        )
+            ledger.order_for_findings(
+                insp.site_id, states, ordered_on=ledger.today(), issued_by=self.inspector
+            )
         return [self._view_state(s) for s in states if s.status is not None]
 
     # --- findings ----------------------------------------------------------------------------

@@ -177,13 +177,16 @@ class ParsedFile:
     """The content checksum recorded in the end marker (a digest of the file)."""
 
 
+_HEX = frozenset(b"0123456789abcdef")
+
+
 def decode_line(raw: bytes) -> tuple[dict[str, Any] | None, str]:
-    if len(raw) < 10 or raw[8:9] != b" ":
+    """A line's JSON object, or None and why. The checksum prefix is exactly 8 lower-case hex
+    digits: ``int()`` alone would also take ``A``-``F``, ``+`` or spaces, and a flipped bit that
+    only changes the case of a digit would go unnoticed (on the end marker nothing else covers)."""
+    if len(raw) < 10 or raw[8:9] != b" " or not _HEX.issuperset(raw[:8]):
         return None, "no checksum prefix"
-    try:
-        expected = int(raw[:8], 16)
-    except ValueError:
-        return None, "no checksum prefix"
+    expected = int(raw[:8], 16)
     body = raw[9:]
     if zlib.crc32(body) != expected:
         return None, "checksum mismatch: the line is damaged"

@@ -285,16 +285,16 @@ def _chain_pack(tmp_path: Path, length: int) -> Path:
 def test_a_pack_beyond_the_engines_limits_is_refused_before_reading_input(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A pack that loads but would need more context facts than the engine allows: exit 3 and
-    one error that names the pack and the limit; a chain within the limit evaluates."""
+    """A pack that would need more context facts than the engine allows is refused when it is
+    loaded: exit 3 and one error naming the pack file and the limit; a chain within the limit
+    evaluates."""
     site = {**SITE, "site_types": ["a"], "attributes": {}}
     data = _write(tmp_path, {"site": site, "answers": {"C.N.01": 2}, "date": "2020-09-25"})
     code = main(["evaluate", "--pack", str(_chain_pack(tmp_path / "long", 401)), data])
     out, err = capsys.readouterr()
     assert (code, out) == (ExitCode.BAD_INPUT, "")
-    assert err.startswith("error: pack chain needs 401 context facts per evaluation") and (
-        "at most 400 (split the pack)" in err
-    )
+    assert err.startswith("error: chain/pack.yaml:1: sections: pack chain needs 401 context")
+    assert "at most 400 (split the pack)" in err
     code = main(
         ["evaluate", "--pack", str(_chain_pack(tmp_path / "short", 30)), data, "--format", "json"]
     )

@@ -10,14 +10,23 @@ attributes, facts, consequence codes, phases, superseded rules); every test fits
 tests (a threshold inside the item's range, a choice that is offered, no ordering test on text);
 no cycle in skip logic or among derived facts; every fact read is derived somewhere; each rule's
 cases use only what the pack declares; and the pack stays within the engine's limits.
+
+Where packs live (docs/rule-packs.md, "Where packs live"): the packs that come with the program
+(:func:`checklists_root`, one folder per pack id) and the packs a data directory received from its
+hub (``<data dir>/packs/<pack id>/<version>/``, every version kept; each version folder carries the
+``consequences.yaml`` it was validated with). :func:`pack_sources` lists both; for each pack id the
+highest version is in force, the program's copy winning a tie. :func:`load_pack` with
+``data_dir`` (and ``version``, for an inspection pinned to one) resolves the same way.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -49,6 +58,16 @@ MAX_RULES = 480
 MANIFEST = "pack.yaml"
 CATALOG = "consequences.yaml"
 CHECKLISTS_ENV = "INSPECT_ENGINE_CHECKLISTS"
+PACKS_DIR = "packs"
+"""The folder of a data directory holding the packs it received: ``packs/<id>/<version>/``."""
+
+Origin = Literal["bundled", "data-dir"]
+"""Where a pack was found: with the program (``checklists/``) or in a data directory."""
+
+PACK_ID_RE = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
+"""A pack id as a folder name (ASCII; the manifest's own pattern, bounded)."""
+VERSION_RE = re.compile(r"^(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})$")
+"""A pack version as a folder name: ``MAJOR.MINOR.PATCH`` in ASCII digits, no leading zeros."""
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -69,37 +88,211 @@ def checklists_root() -> Path:
     return here / "_bundled_checklists"
 
 
-def pack_dirs(root: Path | None = None) -> list[Path]:
-    """Folders holding a ``pack.yaml`` under ``root``, sorted by name."""
+def pack_dirs(root: Path | None = None, data_dir: Path | None = None) -> list[Path]:
+    """Folders holding a ``pack.yaml`` under ``root``, sorted by name.
+
+    With ``data_dir``: the folder in force for each pack id over ``root`` and the data
+    directory's packs (:func:`pack_sources`), sorted by pack id.
+    """
+    if data_dir is not None:
+        return [s.folder for s in pack_sources(data_dir, root)]
     base = root or checklists_root()
     if not base.is_dir():
         return []
     return sorted(p for p in base.iterdir() if (p / MANIFEST).is_file())
 
 
-def resolve_pack(name_or_path: str, root: Path | None = None) -> Path:
-    """A pack folder from an installed pack id or a path (to the folder or its ``pack.yaml``)."""
+def version_key(version: str) -> tuple[int, int, int] | None:
+    """``(major, minor, patch)`` of a version such as ``1.0.1``; ``None`` if it is not one."""
+    m = VERSION_RE.match(version)
+    if m is None:
+        return None
+    return int(m[1]), int(m[2]), int(m[3])
+
+
+@dataclass(frozen=True)
+class PackSource:
+    """One installed pack version: its id and version (as its folder says), folder and origin."""
+
+    id: str
+    version: str
+    """``""`` when a program pack's ``pack.yaml`` cannot be read (it is reported when loaded)."""
+    folder: Path
+    origin: Origin
+
+    @property
+    def key(self) -> tuple[int, ...]:
+        """The sort key of the version (an unreadable one sorts below every real version)."""
+        return version_key(self.version) or (-1,)
+
+    @property
+    def catalog_root(self) -> Path:
+        """The folder whose ``consequences.yaml`` the pack uses (:func:`catalog_dir`)."""
+        return catalog_dir(self.folder)
+
+
+def catalog_dir(folder: Path) -> Path:
+    """Where a pack's shared vocabulary is: the pack folder itself when it carries a
+    ``consequences.yaml`` (a data directory's packs always do), else its parent when that has
+    one (``checklists/``), else the program's (:func:`checklists_root`)."""
+    if (folder / CATALOG).is_file():
+        return folder
+    if (folder.parent / CATALOG).is_file():
+        return folder.parent
+    return checklists_root()
+
+
+def data_packs_dir(data_dir: Path) -> Path:
+    """``<data dir>/packs``: where a data directory keeps the packs it received."""
+    return Path(data_dir) / PACKS_DIR
+
+
+def _identity(folder: Path) -> tuple[str, str] | None:
+    """``(id, version)`` from a folder's ``pack.yaml`` without validating the rest."""
+    try:
+        data = read_yaml(folder / MANIFEST).data
+    except YamlProblem:
+        return None
+    if not isinstance(data, dict):
+        return None
+    ident, version = data.get("id"), data.get("version")
+    if not isinstance(ident, str) or not isinstance(version, str):
+        return None
+    return ident, version
+
+
+def bundled_sources(root: Path | None = None) -> list[PackSource]:
+    """The packs that come with the program (``root``, default :func:`checklists_root`)."""
+    out = []
+    for folder in pack_dirs(root):
+        found = _identity(folder)
+        ident, version = found if found is not None else (folder.name, "")
+        out.append(PackSource(ident, version, folder, "bundled"))
+    return out
+
+
+def data_dir_sources(data_dir: Path, pack_id: str | None = None) -> list[PackSource]:
+    """Every pack version a data directory holds (``packs/<id>/<version>/pack.yaml``).
+
+    Names that are not a pack id or a version (such as an install's staging folder) are skipped.
+    """
+    base = data_packs_dir(data_dir)
+    out: list[PackSource] = []
+    try:
+        ids = sorted(os.listdir(base)) if pack_id is None else [pack_id]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    for ident in ids:
+        if not PACK_ID_RE.match(ident):
+            continue
+        try:
+            versions = os.listdir(base / ident)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for version in versions:
+            folder = base / ident / version
+            if version_key(version) is not None and (folder / MANIFEST).is_file():
+                out.append(PackSource(ident, version, folder, "data-dir"))
+    return sorted(out, key=lambda s: s.key)
+
+
+def pack_sources(
+    data_dir: Path | None = None, root: Path | None = None, *, every_version: bool = False
+) -> list[PackSource]:
+    """The installed packs, sorted by id: for each id the version in force (the highest over
+    the program's packs and the data directory's; the program's copy wins a tie), or with
+    ``every_version`` every version found, lowest first."""
+    found = bundled_sources(root)
+    if data_dir is not None:
+        found += data_dir_sources(data_dir)
+    found.sort(key=lambda s: (s.id, s.key, s.origin == "bundled"))
+    if every_version:
+        return found
+    best: dict[str, PackSource] = {}
+    for source in found:  # ascending: the last of each id is the one in force
+        best[source.id] = source
+    return [best[i] for i in sorted(best)]
+
+
+def resolve_pack(
+    name_or_path: str,
+    root: Path | None = None,
+    data_dir: Path | None = None,
+    version: str | None = None,
+) -> Path:
+    """A pack folder from an installed pack id or a path (to the folder or its ``pack.yaml``).
+
+    ``data_dir`` adds the data directory's packs (the highest version of the id is in force);
+    ``version`` asks for that exact version of the id.
+    """
     candidate = Path(name_or_path)
     if candidate.name == MANIFEST and candidate.is_file():
         return candidate.parent
     if (candidate / MANIFEST).is_file():
         return candidate
     base = root or checklists_root()
-    if (base / name_or_path / MANIFEST).is_file():
+    if data_dir is not None or version is not None:
+        sources = pack_sources(data_dir, root, every_version=True)
+        same_id = [s for s in sources if s.id == name_or_path]
+        if version is not None:
+            wanted = version_key(version)
+            exact = [s for s in same_id if s.version == version or (wanted and s.key == wanted)]
+            if exact:
+                return exact[-1].folder
+            if same_id:
+                have = ", ".join(dict.fromkeys(s.version or "?" for s in same_id))
+                raise InputError(
+                    f"rule pack {name_or_path} {version} is not installed (installed: {have})",
+                    hint="the pack version an inspection started with must stay installed "
+                    "to continue or evaluate it (docs/rule-packs.md, 'Where packs live')",
+                )
+        elif same_id:
+            return same_id[-1].folder
+        installed = ", ".join(sorted({s.id for s in sources})) or "none"
+    elif (base / name_or_path / MANIFEST).is_file():
         return base / name_or_path
-    installed = ", ".join(p.name for p in pack_dirs(base)) or "none"
+    else:
+        installed = ", ".join(p.name for p in pack_dirs(base)) or "none"
     raise InputError(
         f"no rule pack named {name_or_path!r} (installed: {installed})",
         hint="give an installed pack id or the path of a pack folder",
     )
 
 
-def load_pack(name_or_path: str | Path, root: Path | None = None) -> RulePack:
-    """Load and cross-check a pack; :class:`PackError` with every problem if it has any."""
-    folder = resolve_pack(str(name_or_path), root)
-    pack, problems = _assemble(folder, root)
+def load_pack(
+    name_or_path: str | Path,
+    root: Path | None = None,
+    *,
+    data_dir: Path | None = None,
+    version: str | None = None,
+) -> RulePack:
+    """Load and cross-check a pack; :class:`PackError` with every problem if it has any.
+
+    ``data_dir`` and ``version`` resolve a pack id as :func:`resolve_pack` does; a pack found so
+    uses its own vocabulary (:func:`catalog_dir`), and must be the version asked for.
+    """
+    folder = resolve_pack(str(name_or_path), root, data_dir, version)
+    resolved = data_dir is not None or version is not None
+    pack, problems = _assemble(folder, None if resolved else root)
     if problems or pack is None:
         raise PackError(problems or [Problem(str(folder), "", "pack could not be assembled")])
+    if version is not None and version_key(pack.version) != version_key(version):
+        raise PackError(
+            [Problem(str(folder / MANIFEST), "version", f"is {pack.version}, not {version}")]
+        )
+    if data_dir is not None and folder.parent.parent == data_packs_dir(data_dir):
+        # a data directory's pack must be what its folder names say (the installer ensures it)
+        if (pack.id, pack.version) != (folder.parent.name, folder.name):
+            raise PackError(
+                [
+                    Problem(
+                        str(folder / MANIFEST),
+                        "id",
+                        f"is {pack.id} {pack.version}, but the folder is "
+                        f"{folder.parent.name}/{folder.name}",
+                    )
+                ]
+            )
     return pack
 
 
@@ -197,7 +390,7 @@ def _message(error: Any) -> str:
 
 
 def _assemble(folder: Path, root: Path | None) -> tuple[RulePack | None, list[Problem]]:
-    shared, problems = load_catalog(root or folder.parent)
+    shared, problems = load_catalog(root or catalog_dir(folder))
     manifest_path = folder / MANIFEST
     display_root = folder.parent
     manifest, more = _read_model(manifest_path, PackManifest, _rel(manifest_path, display_root))

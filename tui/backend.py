@@ -59,6 +59,8 @@ class InspectionInfo:
     started: dt.datetime
     state: Literal["open", "submitted", "cancelled"] = "open"
     findings: int = 0
+    pack_version: str = ""
+    """The pack version the inspection was started with (it continues under it)."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,8 @@ class SyncOutcome:
     refused: str | None = None
     detail: str = ""
     path: str = ""
+    packs: tuple[str, ...] = ()
+    """``id version`` of each rule pack the hub sent that was installed here."""
 
 
 class Backend(Protocol):
@@ -184,7 +188,14 @@ class Backend(Protocol):
         ...
 
     def packs(self) -> Sequence[RulePack]:
-        """The rule packs installed."""
+        """The rule packs in force (the highest installed version of each; new inspections
+        start with these)."""
+        ...
+
+    def inspection_pack(self, info: InspectionInfo) -> RulePack:
+        """The pack version ``info`` was started with, which it continues and is evaluated
+        under; an :class:`~inspect_engine.errors.InspectError` saying so if it is no longer
+        installed."""
         ...
 
     def today(self) -> dt.date:

@@ -292,6 +292,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "sync.stage.verify": ("校验", "verifying"),
     "sync.stage.evidence": ("证据文件", "evidence"),
     "sync.stage.write": ("写入", "writing"),
+    "sync.stage.packs": ("规则包", "rule packs"),
     "sync.action.push": ("上传", "push"),
     "sync.action.pull": ("下载", "pull"),
     "sync.action.export": ("导出", "export"),
@@ -302,6 +303,11 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "记录 {events} 条，新增 {new}，已有 {present}，证据 {evidence}，新冲突 {conflicts}",
         "{events} events, {new} new, {present} present, {evidence} evidence, "
         "{conflicts} new conflicts",
+    ),
+    "sync.packs": (
+        "已安装汇总台账下发的检查表：{packs}（新开始的检查使用新版本，进行中的检查沿用原版本）",
+        "Rule packs installed from the hub: {packs} (new inspections use them; open ones keep "
+        "their version)",
     ),
     # help
     "help.title": ("按键说明", "Keys"),

@@ -4,10 +4,16 @@ Every call takes one lock, so the save worker thread and the UI thread never int
 the ledger (the ledger serialises its own writes too; the lock here also covers reads of its
 in-memory projection while a worker applies an event). Every write is the ledger's, durable when
 it returns (``Ledger.record_answer`` appends to the small per-inspection journal and fsyncs).
+
+Rule packs: :meth:`LedgerBackend.packs` are the versions in force (new inspections start with
+them); an inspection continues and is evaluated under the version it started with, found among
+the program's and the data directory's packs (:meth:`LedgerBackend.inspection_pack`). A sync that
+installs packs from the hub reloads the packs in force.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 from collections.abc import Callable, Sequence
@@ -17,11 +23,12 @@ from typing import ParamSpec, TypeVar
 from pydantic import ValidationError
 
 from inspect_engine.conditions import AnswerValue
-from inspect_engine.errors import InputError, LedgerError
+from inspect_engine.errors import InputError, InspectError, LedgerError, PackError
 from inspect_engine.evaluation import evaluate
 from inspect_engine.events import parse_time
 from inspect_engine.findings import Finding
 from inspect_engine.ledger import Ledger
+from inspect_engine.packs import load_pack
 from inspect_engine.projection import FindingState, InspectionState
 from inspect_engine.queries import FindingRow, finding_row
 from inspect_engine.rectification import FiveImplementations
@@ -72,9 +79,19 @@ def _locked(fn: Callable[P, R]) -> Callable[P, R]:
 class LedgerBackend:
     """The app's backend on an open, writable :class:`~inspect_engine.ledger.Ledger`."""
 
-    def __init__(self, ledger: Ledger, packs: Sequence[RulePack], *, demo: bool = False) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        packs: Sequence[RulePack],
+        *,
+        demo: bool = False,
+        reload_packs: Callable[[], Sequence[RulePack]] | None = None,
+    ) -> None:
         self.ledger = ledger
         self._packs = list(packs)
+        self._pinned: dict[tuple[str, str], RulePack] = {}
+        self._reload_packs = reload_packs
+        """Loads the packs in force again (after a sync installed new ones); None: keep them."""
         self._demo = demo
         self._lock = threading.RLock()
 
@@ -97,6 +114,36 @@ class LedgerBackend:
             if pack.id == pack_id:
                 return pack
         raise InputError(f"检查表 {pack_id} 未安装 / rule pack {pack_id} is not installed")
+
+    def _pack_version(self, pack_id: str, version: str) -> RulePack:
+        """The pack an inspection pinned: ``pack_id`` at ``version`` exactly."""
+        for pack in self._packs:
+            if pack.id == pack_id and pack.version == version:
+                return pack
+        if (pack_id, version) in self._pinned:
+            return self._pinned[(pack_id, version)]
+        try:
+            pack = load_pack(pack_id, data_dir=self.ledger.data_dir, version=version)
+        except (InputError, PackError) as err:
+            current = next((p.version for p in self._packs if p.id == pack_id), None)
+            now = f"在用版本 {current}" if current else "本机无此检查表"
+            now_en = f"the version in force is {current}" if current else "it is not installed"
+            raise InputError(
+                f"本次检查按检查表 {pack_id} {version} 开始，但本机已没有该版本（{now}），"
+                f"无法继续或评估 / the inspection was started under {pack_id} {version}, "
+                f"which is no longer installed here ({now_en}): it cannot be continued or "
+                "evaluated",
+                hint=err.message,
+            ) from None
+        self._pinned[(pack_id, version)] = pack
+        return pack
+
+    def inspection_pack(self, info: InspectionInfo) -> RulePack:
+        """The version the inspection started with (see the module docstring)."""
+        if not info.pack_version:
+            return self._pack(info.pack_id)
+        with self._lock:
+            return self._pack_version(info.pack_id, info.pack_version)
 
     def today(self) -> dt.date:
         """The clock's date."""
@@ -199,12 +246,7 @@ class LedgerBackend:
                 raise LedgerError(
                     "有回答尚未保存，请检查后再提交 / some answers are not saved yet; check, retry"
                 )
-            pack = self._pack(insp.pack_id)
-            if pack.version != insp.pack_version:
-                raise InputError(
-                    f"检查表版本已变（{insp.pack_version} → {pack.version}） / the inspection "
-                    f"uses {pack.id} {insp.pack_version}, installed is {pack.version}"
-                )
+            pack = self._pack_version(insp.pack_id, insp.pack_version)
             site = ledger.site(insp.site_id).site
             findings = evaluate(pack, site, recorded, parse_time(insp.started_at).date())
             states = ledger.submit_inspection(inspection_id, findings)
@@ -289,7 +331,15 @@ class LedgerBackend:
                 result = run_direct(laptop, hub, progress=progress)
         except Refused as err:
             return [_refused("push/pull", err)]
+        self._packs_arrived(result.pull)
         return [_outcome(result.push), _outcome(result.pull)]
+
+    def _packs_arrived(self, summary: Summary) -> None:
+        """Load the packs in force again when a sync installed some (new inspections use them;
+        open ones keep their version)."""
+        if summary.packs_installed and self._reload_packs is not None:
+            with contextlib.suppress(InspectError):  # keep the packs the app has
+                self._packs = list(self._reload_packs())
 
     @_locked
     def sync_export(self, out: Path, progress: Progress) -> SyncOutcome:
@@ -305,9 +355,11 @@ class LedgerBackend:
     def sync_import(self, bundle: Path, progress: Progress) -> SyncOutcome:
         """Verify all, then write; a refusal is an outcome, not an error."""
         try:
-            return _outcome(import_bundle(self._endpoint(), bundle, progress=progress))
+            summary = import_bundle(self._endpoint(), bundle, progress=progress)
         except Refused as err:
             return _refused("import", err)
+        self._packs_arrived(summary)
+        return _outcome(summary)
 
     # --- views -------------------------------------------------------------------------------
 
@@ -359,6 +411,7 @@ def _outcome(summary: Summary, *, path: str = "") -> SyncOutcome:
         evidence=summary.evidence,
         conflicts=summary.conflicts,
         path=path,
+        packs=tuple(summary.packs_installed),
     )
 
 
@@ -376,6 +429,7 @@ def _info(state: InspectionState) -> InspectionInfo:
         started=parse_time(state.started_at),
         state=state.status,
         findings=len(state.finding_ids),
+        pack_version=state.pack_version,
     )
 
 

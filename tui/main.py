@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from inspect_engine.clock import Clock, SystemClock
+from inspect_engine.datadir import resolve_data_dir
 from inspect_engine.errors import InputError, PackError
 from inspect_engine.ledger import Ledger
 from inspect_engine.packs import load_pack, pack_dirs
@@ -22,10 +23,11 @@ from tui.i18n import Lang
 from tui.ledger_backend import LedgerBackend
 
 
-def installed_packs() -> list[RulePack]:
-    """Every installed pack that loads; a broken one is reported on stderr and skipped."""
+def installed_packs(data_dir: Path | None = None) -> list[RulePack]:
+    """The pack in force for each id (the program's and ``data_dir``'s, the highest version)
+    that loads; a broken one is reported on stderr and skipped."""
     packs = []
-    for folder in pack_dirs():
+    for folder in pack_dirs(data_dir=data_dir):
         try:
             packs.append(load_pack(folder))
         except PackError as err:
@@ -47,9 +49,9 @@ def run_tui(
     clock: Clock | None = None,
 ) -> int:
     """Run the app until the inspector quits; the exit code."""
-    packs = installed_packs()
     if demo:
         folder = Path(data_dir).expanduser() if data_dir else demo_data_dir()
+        packs = installed_packs(folder)
         if not is_demo(folder):
             print("正在生成演示数据… / generating the demo ledger…", file=sys.stderr)
         ensure_demo(folder, packs)
@@ -57,10 +59,16 @@ def run_tui(
         clock = clock or DemoClock()
         target: str | Path | None = folder
     else:
-        target = data_dir
+        target = resolve_data_dir(data_dir)
+        packs = installed_packs(target)
     ledger = Ledger.open(target, clock=clock or SystemClock(), actor=inspector)
     try:
-        backend = LedgerBackend(ledger, packs, demo=is_demo(ledger.data_dir))
+        backend = LedgerBackend(
+            ledger,
+            packs,
+            demo=is_demo(ledger.data_dir),
+            reload_packs=lambda: installed_packs(ledger.data_dir),
+        )
         app = make_app(backend, lang=lang)
         app.run()
         return app.return_code or 0

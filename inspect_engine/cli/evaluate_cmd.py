@@ -4,6 +4,10 @@ INPUT.json (``-`` for stdin) holds ``{"site": {...}, "answers": {...}, "date": "
 ``--format json`` prints the findings with their explanation (the contract, documented in
 ``docs/engine.md``), ``--format table`` prints them for people, in Chinese. Any problem with the
 input is one error on stderr naming the file and the key, with exit code 3.
+
+A pack id resolves as in the app: over the program's packs and the data directory's
+(``--data-dir``, default ``$INSPECT_ENGINE_DATA_DIR``, else the user data directory), the highest
+version in force; ``--pack-version`` asks for an installed version (an inspection pinned to it).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pydantic import ValidationError
 
 from inspect_engine.answers import AnswerError
 from inspect_engine.cli.output import emit_json
+from inspect_engine.datadir import ENV_VAR, resolve_data_dir
 from inspect_engine.deadlines import describe_zh
 from inspect_engine.engine import compile_pack
 from inspect_engine.errors import ExitCode, InputError
@@ -48,6 +53,15 @@ def register(sub: Any) -> None:
         description="Evaluate one site's answers against a rule pack and print the findings.",
     )
     p.add_argument("--pack", required=True, help="an installed pack id or a pack folder")
+    p.add_argument(
+        "--pack-version", metavar="VERSION", help="that installed version of the pack id"
+    )
+    p.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help=f"the data directory whose received packs count too (default: ${ENV_VAR}, else the "
+        "user data directory)",
+    )
     p.add_argument("input", metavar="INPUT.json", help='{"site", "answers", "date"}; - for stdin')
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.set_defaults(handler=cmd_evaluate)
@@ -55,7 +69,7 @@ def register(sub: Any) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Evaluate INPUT.json against the pack; print the findings."""
-    pack = load_pack(args.pack)
+    pack = load_pack(args.pack, data_dir=resolve_data_dir(args.data_dir), version=args.pack_version)
     compile_pack(pack)  # a pack beyond the engine's limits is refused here, before any input
     name = "<stdin>" if args.input == "-" else args.input
     site, answers, on = read_input(name, _read_text(args.input))

@@ -1,4 +1,11 @@
-"""``inspect-engine packs list|show|validate|schema``: the installed rule packs."""
+"""``inspect-engine packs list|show|validate|install|schema``: the installed rule packs.
+
+Packs come with the program (``checklists/``) or were received by a data directory
+(``<data dir>/packs/<id>/<version>/``, from the hub by sync or by ``packs install``); for each pack
+id the highest version is in force (docs/rule-packs.md, "Where packs live"). ``list``, ``show`` and
+``validate`` take ``--data-dir`` (default ``$INSPECT_ENGINE_DATA_DIR``, else the user data
+directory), the same data directory the app and ``evaluate`` use.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +14,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from inspect_engine.cli.ledger_args import default_actor
 from inspect_engine.cli.output import emit_json, table
+from inspect_engine.datadir import ENV_VAR, resolve_data_dir
 from inspect_engine.errors import ExitCode, InputError, PackError, Problem
+from inspect_engine.ledger import Ledger
 from inspect_engine.packs import (
     checklists_root,
+    data_packs_dir,
     load_pack,
-    pack_dirs,
+    pack_sources,
     resolve_pack,
     validate_pack,
 )
+from inspect_engine.packstore import PackRejected, check_pack, install_pack, read_pack_files
 from inspect_engine.rulepack import LegalRef, RulePack
 from inspect_engine.schema import SCHEMAS, render, write_all
 
@@ -26,19 +38,45 @@ def register(sub: Any) -> None:
     psub = packs.add_subparsers(dest="packs_command", metavar="ACTION")
     psub.required = True
 
-    p = psub.add_parser("list", help="the installed packs, one a line")
+    data_dir = argparse.ArgumentParser(add_help=False)
+    data_dir.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help=f"the data directory whose received packs count too (default: ${ENV_VAR}, else the "
+        "user data directory)",
+    )
+
+    p = psub.add_parser(
+        "list", parents=[data_dir], help="the installed packs, every version, and where from"
+    )
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.set_defaults(handler=cmd_list)
 
-    p = psub.add_parser("show", help="a pack's sections, items, rules and consequences")
-    p.add_argument("pack", help="an installed pack id or a pack folder")
+    p = psub.add_parser(
+        "show", parents=[data_dir], help="a pack's sections, items, rules and consequences"
+    )
+    p.add_argument("pack", help="an installed pack id (the version in force) or a pack folder")
+    p.add_argument(
+        "--pack-version", metavar="VERSION", help="that installed version of the pack id"
+    )
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.set_defaults(handler=cmd_show)
 
-    p = psub.add_parser("validate", help="check packs and report every problem at once")
+    p = psub.add_parser(
+        "validate", parents=[data_dir], help="check packs and report every problem at once"
+    )
     p.add_argument("paths", nargs="*", help="pack folders (default: every installed pack)")
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.set_defaults(handler=cmd_validate)
+
+    p = psub.add_parser(
+        "install",
+        parents=[data_dir],
+        help="install a pack folder into the data directory (the hub sends it on with sync)",
+    )
+    p.add_argument("folder", type=Path, help="the pack folder (its pack.yaml and sections)")
+    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for the writer lock")
+    p.set_defaults(handler=cmd_install)
 
     p = psub.add_parser("schema", help="the JSON Schema of the pack files")
     p.add_argument("--write", action="store_true", help="rewrite checklists/schema/ in place")
@@ -58,20 +96,27 @@ def _laws(refs: list[LegalRef]) -> str:
     return "；".join(parts)
 
 
+SOURCE_LABELS = {"bundled": "程序自带 bundled", "data-dir": "数据目录 data dir"}
+
+
 def cmd_list(args: argparse.Namespace) -> int:
-    """Print the installed packs (id, version, 文号, counts)."""
+    """Print every installed pack version (id, version, where from, in force, 文号, counts)."""
+    data_dir = resolve_data_dir(args.data_dir)
+    in_force = {s.folder for s in pack_sources(data_dir)}
     rows: list[dict[str, Any]] = []
     broken: list[str] = []
-    for folder in pack_dirs():
+    for source in pack_sources(data_dir, every_version=True):
         try:
-            pack = load_pack(folder)
+            pack = load_pack(source.folder)
         except PackError as err:
-            broken.append(f"{folder.name}: {err.message}")
+            broken.append(f"{source.folder}: {err.message}")
             continue
         rows.append(
             {
                 "id": pack.id,
                 "version": pack.version,
+                "source": source.origin,
+                "in_force": source.folder in in_force,
                 "doc_number": pack.manifest.provenance.doc_number,
                 "title": pack.manifest.title.zh,
                 "sections": len(pack.sections),
@@ -83,17 +128,19 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.format == "json":
         emit_json(rows)
     else:
-        print(f"规则包 rule packs in {checklists_root()}")
+        print(f"规则包 rule packs in {checklists_root()} and {data_packs_dir(data_dir)}")
         print(
             table(
-                ["id", "version", "文号", "title", "sections", "items", "rules"],
+                ["id", "version", "在用 in force", "来源 source", "文号", "title"]
+                + ["items", "rules"],
                 [
                     [
                         r["id"],
                         r["version"],
+                        "*" if r["in_force"] else "",
+                        SOURCE_LABELS[r["source"]],
                         r["doc_number"],
                         r["title"],
-                        str(r["sections"]),
                         str(r["items"]),
                         str(r["rules"]),
                     ]
@@ -140,7 +187,7 @@ def pack_summary(pack: RulePack) -> dict[str, Any]:
 
 def cmd_show(args: argparse.Namespace) -> int:
     """Print one pack: sections with their items and rules, then the consequence catalogue."""
-    pack = load_pack(args.pack)
+    pack = load_pack(args.pack, data_dir=resolve_data_dir(args.data_dir), version=args.pack_version)
     if args.format == "json":
         emit_json(pack_summary(pack))
         return int(ExitCode.OK)
@@ -204,7 +251,12 @@ def _answer_label(spec: Any) -> str:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Validate packs; print every problem (file:line: key: message); exit 1 if any."""
-    folders = [resolve_pack(p) for p in args.paths] if args.paths else pack_dirs()
+    data_dir = resolve_data_dir(args.data_dir)
+    folders = (
+        [resolve_pack(p, data_dir=data_dir) for p in args.paths]
+        if args.paths
+        else [s.folder for s in pack_sources(data_dir, every_version=True)]
+    )
     if not folders:
         raise InputError(f"no packs to validate in {checklists_root()}")
     results: list[tuple[Path, list[Problem]]] = []
@@ -233,6 +285,26 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 print(f"  {p.render()}")
     bad = sum(1 for _, problems in results if problems)
     return int(ExitCode.PROBLEMS if bad else ExitCode.OK)
+
+
+def cmd_install(args: argparse.Namespace) -> int:
+    """Check a pack folder as a laptop checks a pack from its hub, then install it."""
+    try:
+        shipped = read_pack_files(args.folder)
+    except PackRejected as err:
+        if err.problems:
+            raise PackError(err.problems) from None
+        raise
+    with Ledger.open(args.data_dir, actor=default_actor(), wait=args.wait) as ledger:
+        verdict = check_pack(shipped, ledger.data_dir, display=str(args.folder))
+        if verdict.action == "install":
+            folder = install_pack(ledger.data_dir, shipped, ledger.ops)
+            print(f"installed {shipped.label} in {folder}")
+        elif verdict.action == "installed":
+            print(f"{shipped.label} is installed already; nothing changed")
+        else:
+            print(f"{shipped.label} comes with the program; nothing to install")
+    return int(ExitCode.OK)
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

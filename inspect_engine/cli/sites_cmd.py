@@ -9,6 +9,7 @@ from typing import Any
 
 from inspect_engine.cli.ledger_args import common_parser, open_ledger
 from inspect_engine.cli.output import emit_json, table
+from inspect_engine.datadir import resolve_data_dir
 from inspect_engine.errors import ExitCode, PackError
 from inspect_engine.events import METHOD_LABELS
 from inspect_engine.packs import load_pack, pack_dirs
@@ -60,11 +61,12 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_show)
 
 
-def known_site_types() -> dict[str, str] | None:
-    """Site type id → Chinese label over every installed pack that loads; None if none do."""
+def known_site_types(data_dir: Path | None = None) -> dict[str, str] | None:
+    """Site type id → Chinese label over every pack in force that loads (the program's and
+    ``data_dir``'s); None if none do."""
     known: dict[str, str] = {}
     loaded = False
-    for folder in pack_dirs():
+    for folder in pack_dirs(data_dir=data_dir):
         try:
             pack = load_pack(folder)
         except PackError:
@@ -77,7 +79,7 @@ def known_site_types() -> dict[str, str] | None:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Check the list; import it in one write if every row is good."""
-    types = None if args.any_type else known_site_types()
+    types = None if args.any_type else known_site_types(resolve_data_dir(args.data_dir))
     counties = None if args.any_county else YANGQUAN_COUNTIES
     try:
         sites = parse_sites(args.file, site_types=types, counties=counties)

@@ -169,6 +169,12 @@ def _print_summaries(args: argparse.Namespace, summaries: list[Summary]) -> None
         f"发送 sent {sent} · 接收 received {received} (新 new {new}, 已有 already present "
         f"{present}) · 冲突 conflicts {conflicts} · 拒绝 refused {refused}"
     )
+    installed = [p for s in summaries for p in s.packs_installed]
+    if installed:
+        print(f"规则包已安装 rule packs installed: {', '.join(installed)}")
+    for s in summaries:
+        for why in s.packs_skipped:
+            print(f"warning: rule pack not sent (it does not load here): {why}", file=sys.stderr)
 
 
 # --------------------------------------------------------------------------- commands

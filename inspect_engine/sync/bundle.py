@@ -4,6 +4,9 @@ Layout (nothing else is allowed in the archive)::
 
     events.jsonl             one event per line, ordered by (device, seq); may be empty
     evidence/<sha256>        an evidence blob, named by the SHA-256 of its bytes (optional)
+    packs/<id>/<version>/<path>
+                             a rule pack's file (hub to laptop only, optional): pack.yaml,
+                             its section files, and the consequences.yaml it was checked with
     manifest.json            written last: format, version, signer, recipient, every member's
                              sha256 and size, each chain's seq range and head, the signer's
                              "have" vector, and an Ed25519 signature over the canonical manifest
@@ -14,7 +17,7 @@ member and the zip directory follows it, a cut file has no readable manifest at 
 
 The reader (:func:`open_bundle`) is paranoid and never extracts anything to disk: it takes the
 file into memory (up to a size cap) and, before decompressing a byte, checks every entry's name
-(no absolute path, no ``..``, no backslash, only the three allowed shapes), type (regular files
+(no absolute path, no ``..``, no backslash, only the four allowed shapes), type (regular files
 only: no symlink, device, directory or encrypted entry), uniqueness, declared sizes, compression
 ratio and layout (no overlapping entries). Then it parses the manifest strictly (duplicate JSON
 keys refused) and checks its format version. :meth:`Bundle.verify_contents` hashes each member
@@ -43,16 +46,26 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from inspect_engine.fsio import FileOps, atomic_write
 from inspect_engine.sync.keys import DeviceKey
 from inspect_engine.sync.reasons import Reason, Refused
+from inspect_engine.yamlio import MAX_FILE_BYTES
 
 FORMAT = "inspect-engine-bundle"
 VERSION = 1
 MANIFEST = "manifest.json"
 EVENTS = "events.jsonl"
 EVIDENCE_DIR = "evidence/"
+PACKS_DIR = "packs/"
 SIGN_DOMAIN = b"inspect-engine/bundle-manifest/v1"
 """Prefix of every manifest signature (domain separation)."""
 
 _EVIDENCE_NAME = re.compile(r"evidence/[0-9a-f]{64}")
+_PART = r"[A-Za-z0-9_][A-Za-z0-9._-]{0,99}"
+PACK_NAME = re.compile(
+    r"packs/(?P<id>[a-z][a-z0-9-]{0,63})"
+    r"/(?P<version>(?:0|[1-9][0-9]{0,8})\.(?:0|[1-9][0-9]{0,8})\.(?:0|[1-9][0-9]{0,8}))"
+    rf"/(?P<path>(?:{_PART}/){{0,7}}{_PART}\.ya?ml)"
+)
+"""A rule-pack member: ``packs/<pack id>/<version>/<path in the pack folder>`` (YAML files only,
+no component starting with a dot)."""
 _HEX64 = r"^[0-9a-f]{64}$"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 """Fixed entry timestamps: the same content gives the same archive bytes."""
@@ -68,6 +81,8 @@ class Limits:
     max_evidence_bytes: int = 200 * 1024 * 1024
     """The ledger's own cap on one evidence file (``ledger.MAX_EVIDENCE_BYTES``, checked by a
     test): whatever it stores can travel."""
+    max_pack_file_bytes: int = MAX_FILE_BYTES
+    """The pack loader's own cap on one pack file."""
     max_total_bytes: int = 2 * 1024 * 1024 * 1024
     max_members: int = 100_000
     max_ratio: int = 200
@@ -157,6 +172,8 @@ class BundleDraft:
     have: dict[str, Have]
     evidence: dict[str, bytes] = field(default_factory=dict)
     """sha256 hex -> blob bytes."""
+    packs: dict[str, bytes] = field(default_factory=dict)
+    """Rule-pack members: ``packs/<id>/<version>/<path>`` -> file bytes (hub to laptop)."""
     created: str = ""
     bundle_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -168,6 +185,10 @@ def build(draft: BundleDraft, key: DeviceKey) -> bytes:
         if sha256_hex(blob) != digest:
             raise ValueError(f"evidence blob does not hash to its name {digest}")
         members[EVIDENCE_DIR + digest] = blob
+    for name, data in sorted(draft.packs.items()):
+        if not PACK_NAME.fullmatch(name):
+            raise ValueError(f"{name!r} is not a rule-pack member name")
+        members[name] = data
     body: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
@@ -188,7 +209,8 @@ def build(draft: BundleDraft, key: DeviceKey) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         for name, data in members.items():
-            method = zipfile.ZIP_DEFLATED if name == EVENTS else zipfile.ZIP_STORED
+            stored = name.startswith(EVIDENCE_DIR)  # photos and videos are compressed already
+            method = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
             _write_member(zf, name, data, method)
         _write_member(zf, MANIFEST, manifest, zipfile.ZIP_DEFLATED)
     return buf.getvalue()
@@ -249,6 +271,11 @@ class Bundle:
         if name.startswith(EVIDENCE_DIR) and sha256_hex(data) != name[len(EVIDENCE_DIR) :]:
             raise Refused(Reason.HASH_MISMATCH, f"{name} does not hash to its own name")
         return data
+
+    @property
+    def pack_members(self) -> list[str]:
+        """The rule-pack members' names (``packs/...``), sorted."""
+        return sorted(n for n in self.member_names if n.startswith(PACKS_DIR))
 
     def evidence(self) -> Iterator[tuple[str, bytes]]:
         """(sha256, blob) for each evidence member, verified again as it is read."""
@@ -345,6 +372,8 @@ def _member_cap(name: str, limits: Limits) -> int:
         return limits.max_manifest_bytes
     if name == EVENTS:
         return limits.max_events_bytes
+    if name.startswith(PACKS_DIR):
+        return limits.max_pack_file_bytes
     return limits.max_evidence_bytes
 
 
@@ -357,7 +386,11 @@ def _check_entries(infos: list[zipfile.ZipInfo], archive_size: int, limits: Limi
         _check_type(info)
     seen: set[str] = set()
     for info in infos:
-        if info.filename not in (MANIFEST, EVENTS) and not _EVIDENCE_NAME.fullmatch(info.filename):
+        if (
+            info.filename not in (MANIFEST, EVENTS)
+            and not _EVIDENCE_NAME.fullmatch(info.filename)
+            and not PACK_NAME.fullmatch(info.filename)
+        ):
             raise Refused(Reason.UNEXPECTED_MEMBER, f"entry {info.filename!r} is not allowed")
         if info.filename in seen:
             raise Refused(Reason.DUPLICATE_MEMBER, f"entry {info.filename!r} appears twice")

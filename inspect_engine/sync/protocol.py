@@ -9,7 +9,8 @@ Export (read-only on the ledger)
 A laptop exports its own chain to its hub, from the seq the hub last said it holds (the ``have``
 vector of the hub's last bundle imported here). The hub exports to one enrolled laptop every
 other device's chain from where that laptop last said it was: site registrations, other
-inspectors' work, enrollments. The manifest carries the exporter's own ``have`` vector, which is
+inspectors' work, enrollments; and the rule packs in force on the hub (:mod:`.packs`). The
+manifest carries the exporter's own ``have`` vector, which is
 the acknowledgement the other side uses next time. Re-exporting what was already sent is
 harmless: the importer finds it already present.
 
@@ -22,12 +23,16 @@ Import (nothing is written until everything is verified)
    to its laptops;
 3. the contents: every member's size and SHA-256 against the manifest;
 4. the events: each one well-formed with a valid hash, chains contiguous and linked and exactly
-   as the manifest declares, a laptop's bundle carrying only its own events;
+   as the manifest declares, a laptop's bundle carrying only its own events and no rule pack;
 5. against this ledger: no replay (the signer's position is not older than its checkpoint here),
    no gap, no fork (overlapping events identical);
-6. then: evidence blobs stored by content hash, the new events appended in one durable write
-   (:meth:`~inspect_engine.ledger.Ledger.import_events`), and only after that the checkpoints
-   and the peer's ``have`` vector (:mod:`inspect_engine.sync.state`).
+6. the rule packs a hub's bundle carries: each one valid (checked in a temporary folder), not
+   older than the version installed here, not a changed copy of a version held here
+   (:func:`inspect_engine.packstore.check_pack`);
+7. then: evidence blobs stored by content hash, the new events appended in one durable write
+   (:meth:`~inspect_engine.ledger.Ledger.import_events`), the new packs installed (each in one
+   rename), and only after that the checkpoints and the peer's ``have`` vector
+   (:mod:`inspect_engine.sync.state`).
 
 A kill at any step leaves either nothing or a durable prefix of this sequence; re-running the
 same import completes it (already-present events are skipped by id and hash).
@@ -46,6 +51,7 @@ from inspect_engine.clock import Clock
 from inspect_engine.errors import InputError, RefusedError
 from inspect_engine.events import Event, Head, canonical, document_problem, link_problem
 from inspect_engine.ledger import Ledger
+from inspect_engine.packstore import Verdict
 from inspect_engine.sync import keys
 from inspect_engine.sync.bundle import (
     EVENTS,
@@ -60,6 +66,7 @@ from inspect_engine.sync.bundle import (
 )
 from inspect_engine.sync.conflicts import list_conflicts
 from inspect_engine.sync.devices import ENROLL_KIND, Device, registry, role_of
+from inspect_engine.sync.packs import hub_packs, install_packs, refuse_laptop_packs, verify_packs
 from inspect_engine.sync.reasons import Reason, Refused
 from inspect_engine.sync.state import Checkpoint, Peer, Position, SyncState, load_state, save_state
 
@@ -74,6 +81,7 @@ STEPS = (
     "import:verified",
     "import:evidence",
     "import:appended",
+    "import:packs",
     "import:checkpointed",
     "export:built",
     "run:pushed",
@@ -114,6 +122,12 @@ class Summary:
     detail: str = ""
     chains: dict[str, list[int]] = field(default_factory=dict)
     """device -> [first seq, last seq] carried."""
+    packs: list[str] = field(default_factory=list)
+    """``id version`` of each rule pack carried (hub to laptop)."""
+    packs_installed: list[str] = field(default_factory=list)
+    """``id version`` of each pack this import installed (the others were here already)."""
+    packs_skipped: list[str] = field(default_factory=list)
+    """Export: ``id: why`` of each pack the hub could not send (it does not load there)."""
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -273,6 +287,7 @@ def export_bundle(
         for digest in _evidence_refs(event):
             if digest not in evidence and (blob := _read_evidence(ep.ledger, digest)) is not None:
                 evidence[digest] = blob
+    packs = hub_packs(ep.data_dir) if role == "hub" else None
     draft = BundleDraft(
         device=me,
         recipient=target,
@@ -281,6 +296,7 @@ def export_bundle(
         chains=chains,
         have=_have(ep.ledger),
         evidence=evidence,
+        packs=packs.members if packs else {},
         created=ep.ledger.clock.now().isoformat(),
     )
     data = build(draft, keys.load_key(ep.data_dir))
@@ -302,6 +318,8 @@ def export_bundle(
         events=len(events),
         evidence=len(evidence),
         chains={c.device: [c.first, c.last] for c in chains},
+        packs=packs.sent if packs else [],
+        packs_skipped=packs.skipped if packs else [],
     )
     return data, summary
 
@@ -332,6 +350,7 @@ class _Verified:
     events: list[Event]
     new: list[Event]
     present: int
+    packs: list[Verdict]
 
 
 def _verify_signer(ep: Endpoint, bundle: Bundle, role: str) -> Device:
@@ -454,6 +473,7 @@ def _verify_chains(bundle: Bundle, events: list[Event], signer: Device) -> None:
                 Reason.CHAIN_MISMATCH, "the signer's chain does not end at its declared position"
             )
     if signer.role == "laptop":
+        refuse_laptop_packs(bundle)
         others = sorted({e.device_id for e in events} - {signer.device_id})
         if others:
             raise Refused(
@@ -535,7 +555,11 @@ def verify_bundle(
     progress("verify", 4, 5)
     new = _verify_against_ledger(ep, bundle, events)
     progress("verify", 5, 5)
-    return _Verified(bundle, signer, events, new, len(events) - len(new))
+    packs: list[Verdict] = []
+    if bundle.pack_members:  # a hub's (a laptop's were refused with the events)
+        packs = verify_packs(ep.data_dir, bundle)
+        progress("packs", len(packs), len(packs))
+    return _Verified(bundle, signer, events, new, len(events) - len(new), packs)
 
 
 def import_bundle(
@@ -569,6 +593,8 @@ def import_bundle(
         assert result.new == len(v.new)
         progress("write", len(v.new), len(v.new))
     _step("import:appended")
+    installed = install_packs(ep.data_dir, v.packs, ep.ledger.ops)
+    _step("import:packs")
     _record(ep, v)
     _step("import:checkpointed")
     after = len(list_conflicts(ep.ledger))
@@ -584,6 +610,8 @@ def import_bundle(
         conflicts=max(0, after - before),
         conflicts_total=after,
         chains={c.device: [c.first, c.last] for c in m.chains},
+        packs=[verdict.pack.label for verdict in v.packs],
+        packs_installed=installed,
     )
 
 

@@ -44,10 +44,15 @@ class Reason(StrEnum):
     BROKEN_CHAIN = "broken-chain"
     CHAIN_MISMATCH = "chain-mismatch"
     FOREIGN_EVENTS = "foreign-events"
+    PACK_FROM_LAPTOP = "pack-from-laptop"
     # The events against this ledger.
     GAP = "gap"
     FORK = "fork"
     REPLAY = "replay"
+    # The rule packs a hub's bundle carries, against this data directory.
+    PACK_INVALID = "pack-invalid"
+    PACK_DOWNGRADE = "pack-downgrade"
+    PACK_CONFLICT = "pack-conflict"
 
 
 ZH: dict[Reason, str] = {
@@ -74,9 +79,13 @@ ZH: dict[Reason, str] = {
     Reason.BROKEN_CHAIN: "记录链断裂或顺序被打乱",
     Reason.CHAIN_MISMATCH: "记录链与清单不符",
     Reason.FOREIGN_EVENTS: "含有其他设备的记录",
+    Reason.PACK_FROM_LAPTOP: "排查终端的同步包不得携带规则包",
     Reason.GAP: "缺少更早的记录",
     Reason.FORK: "与已有记录冲突（同序号不同内容）",
     Reason.REPLAY: "重放旧同步包",
+    Reason.PACK_INVALID: "规则包校验不通过",
+    Reason.PACK_DOWNGRADE: "规则包版本低于本机已安装的版本",
+    Reason.PACK_CONFLICT: "同一版本的规则包内容不同",
 }
 """A short Chinese label per reason, shown to the person at the office after the code."""
 

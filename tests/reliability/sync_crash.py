@@ -36,6 +36,7 @@ from inspect_engine.fsio import FileOps
 from inspect_engine.ledger import Ledger, verify_data_dir
 from inspect_engine.sync import protocol
 from inspect_engine.sync.bundle import open_bundle
+from inspect_engine.sync.packs import hub_packs
 from inspect_engine.sync.reasons import Refused
 from inspect_engine.sync.state import load_state
 
@@ -207,6 +208,9 @@ def main() -> int:
     """Read the spec file named on the command line; print the result as JSON."""
     build_parser()  # import every command module once, before forking
     spec = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+    # Validate the hub's rule packs once, before forking: validation is memoised by content, so
+    # each child starts warm instead of spending most of its run re-checking the same packs.
+    hub_packs(Path(spec["template"]) / "hub")
     print(json.dumps(drive(spec)))
     return 0
 

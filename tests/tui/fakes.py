@@ -53,6 +53,9 @@ class FakeBackend:
     def packs(self) -> Sequence[RulePack]:
         return self._packs
 
+    def inspection_pack(self, info: InspectionInfo) -> RulePack:
+        return next(p for p in self._packs if p.id == info.pack_id)
+
     def today(self) -> dt.date:
         return dt.date(2020, 9, 15)
 

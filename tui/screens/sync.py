@@ -176,6 +176,8 @@ class SyncScreen(BaseScreen):
                     conflicts=o.conflicts,
                 )
             )
+            if o.packs:
+                lines.append("  " + escape(t("sync.packs", packs=t.list_sep.join(o.packs))))
             if o.path:
                 lines.append(f"  {escape(o.path)}")
         self.query_one("#sync-result", Static).update("\n".join(lines))

@@ -124,9 +124,8 @@ class WalkScreen(BaseScreen):
 
     def on_mount(self) -> None:
         """Find the pack and the site, rebuild the walk from what was saved, show the item."""
-        packs = {p.id: p for p in self.ui.guard(self.backend.packs) or []}
-        pack = packs.get(self.inspection.pack_id)
-        site = self.ui.guard(self.backend.site, self.inspection.site_id)
+        pack = self.ui.guard(self.backend.inspection_pack, self.inspection)
+        site = self.ui.guard(self.backend.site, self.inspection.site_id) if pack else None
         if pack is None or site is None:
             self.app.pop_screen()
             return

@@ -46,39 +46,23 @@ from inspect_engine.sync.bundle import EVENTS, MANIFEST, BundleDraft, Limits, bu
 from inspect_engine.sync.protocol import import_bundle, open_endpoint
 from inspect_engine.sync.reasons import Reason, Refused
 from tests.reliability import kit
-from tests.reliability.sync_kit import World, digest, make_world
+from tests.reliability.sync_kit import (
+    NEW_Q,
+    OLD_Q,
+    PACK,
+    SECTION,
+    World,
+    digest,
+    install_into,
+    make_world,
+    pack_version,
+)
 
 A = "张三"
-PACK = "building-safety"
-OLD_Q = "该建筑（工程）目前的建设状态"
-NEW_Q = "该建筑（工程）目前的建设状态（2020年10月修订）"
-SECTION = "sections/01-illegal-land-and-building.yaml"
 PREFIX = f"packs/{PACK}/1.0.1/"
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def pack_version(dest: Path, version: str, *, question: str = NEW_Q) -> Path:
-    """A copy of the program's building-safety pack as ``version``, one question reworded."""
-    folder = dest / f"{PACK}-{version}"
-    shutil.copytree(checklists_root() / PACK, folder)
-    manifest = folder / "pack.yaml"
-    text = manifest.read_text(encoding="utf-8")
-    manifest.write_text(text.replace("version: 1.0.0", f"version: {version}", 1), "utf-8")
-    section = folder / SECTION
-    section.write_text(section.read_text(encoding="utf-8").replace(OLD_Q, question, 1), "utf-8")
-    return folder
-
-
-def install_into(data_dir: Path, folder: Path) -> str:
-    """Check and install a pack folder into a data directory, as ``packs install`` does."""
-    shipped = read_pack_files(folder)
-    with Ledger.open(data_dir, clock=kit.clock(), wait=30) as led:
-        verdict = check_pack(shipped, led.data_dir)
-        if verdict.action == "install":
-            install_pack(led.data_dir, shipped, led.ops)
-    return verdict.action
 
 
 def tree(path: Path) -> dict[str, str]:

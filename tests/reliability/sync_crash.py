@@ -39,6 +39,7 @@ from inspect_engine.sync.bundle import open_bundle
 from inspect_engine.sync.packs import hub_packs
 from inspect_engine.sync.reasons import Refused
 from inspect_engine.sync.state import load_state
+from tests.reliability.sync_kit import installed_packs
 
 MUTATING = ("write", "fsync", "replace", "fsync_dir", "unlink")
 
@@ -140,6 +141,7 @@ def snapshot(dirs: dict[str, Path], bundle: Path | None = None) -> dict[str, Any
                 "checkpoints": {d: c.seq for d, c in load_state(path).checkpoints.items()},
                 "pinned": load_state(path).hub is not None,
                 "verifies": verify_data_dir(path).ok,
+                "packs": installed_packs(path),
             }
     return out
 

@@ -14,6 +14,14 @@ from pathlib import Path
 
 from inspect_engine.events import Event
 from inspect_engine.ledger import Ledger, verify_data_dir
+from inspect_engine.packs import checklists_root, data_dir_sources
+from inspect_engine.packstore import (
+    STAGING,
+    check_pack,
+    folder_fingerprint,
+    install_pack,
+    read_pack_files,
+)
 from inspect_engine.sync.devices import enroll_laptop, init_hub
 from inspect_engine.sync.protocol import (
     Summary,
@@ -26,6 +34,10 @@ from inspect_engine.sync.state import load_state
 from tests.reliability import kit
 
 OFFICE = "阳泉市帮扶督导组办公室"
+PACK = "building-safety"
+OLD_Q = "该建筑（工程）目前的建设状态"
+NEW_Q = "该建筑（工程）目前的建设状态（2020年10月修订）"
+SECTION = "sections/01-illegal-land-and-building.yaml"
 
 
 @dataclass
@@ -103,6 +115,41 @@ def make_world(root: Path, inspectors: list[str], *, sites: int = 6) -> World:
             enroll_laptop(hub, lap, inspector=who)
         world.run(who)
     return world
+
+
+def pack_version(dest: Path, version: str, *, question: str = NEW_Q) -> Path:
+    """A copy of the program's building-safety pack as ``version``, one question reworded."""
+    folder = dest / f"{PACK}-{version}"
+    shutil.copytree(checklists_root() / PACK, folder)
+    manifest = folder / "pack.yaml"
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(text.replace("version: 1.0.0", f"version: {version}", 1), "utf-8")
+    section = folder / SECTION
+    section.write_text(section.read_text(encoding="utf-8").replace(OLD_Q, question, 1), "utf-8")
+    return folder
+
+
+def install_into(data_dir: Path, folder: Path) -> str:
+    """Check and install a pack folder into a data directory, as ``packs install`` does; what
+    the check decided."""
+    shipped = read_pack_files(folder)
+    with Ledger.open(data_dir, clock=kit.clock(), wait=30) as led:
+        verdict = check_pack(shipped, led.data_dir)
+        if verdict.action == "install":
+            install_pack(led.data_dir, shipped, led.ops)
+    return verdict.action
+
+
+def installed_packs(data_dir: Path) -> dict[str, str | None]:
+    """``id version`` -> fingerprint of each pack a data directory received, plus a count of
+    staging folders left behind (always expected to be 0 once a sync completed)."""
+    out: dict[str, str | None] = {
+        f"{s.id} {s.version}": folder_fingerprint(s.folder) for s in data_dir_sources(data_dir)
+    }
+    packs = data_dir / "packs"
+    staging = [p for p in packs.glob("*/*") if p.name.startswith(STAGING)]
+    out["staging"] = str(len(staging))
+    return out
 
 
 def inspect(world: World, who: str, site_id: str, *, findings: int = 1) -> list[str]:

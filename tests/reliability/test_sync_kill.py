@@ -20,19 +20,23 @@ import pytest
 from inspect_engine.ledger import Ledger
 from inspect_engine.sync.bundle import write_bundle
 from tests.reliability import kit
-from tests.reliability.sync_kit import World, inspect, make_world
+from tests.reliability.sync_kit import World, inspect, install_into, make_world, pack_version
 
 A, B, C = "张三", "李四", "王五"
 ROOT = Path(__file__).resolve().parents[2]
-EXACT = ["digest", "state_digest", "ids", "duplicates", "verifies", "checkpoints", "pinned"]
-"""What an interrupted-then-re-run import or run must reproduce exactly."""
-ENROLL = ["duplicates", "verifies", "enrollments", "events", "checkpoints", "pinned"]
+EXACT = [
+    "digest", "state_digest", "ids", "duplicates", "verifies", "checkpoints", "pinned", "packs",
+]  # fmt: skip
+"""What an interrupted-then-re-run import or run must reproduce exactly (``packs``: the rule
+packs the data directory received, by fingerprint, and no staging folder left behind)."""
+ENROLL = ["duplicates", "verifies", "enrollments", "events", "checkpoints", "pinned", "packs"]
 """Enrollment makes new events (fresh ids), so it is compared by shape."""
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Hub, A, B enrolled; C a fresh ledger; concurrent changes on A and B; A's bundle on disk."""
+    """Hub, A, B enrolled; C a fresh ledger; concurrent changes on A and B; A's bundle on disk;
+    then the hub gets building-safety 1.0.1, which B's run and C's enrollment install."""
     root = tmp_path_factory.mktemp("kill") / "world"
     world = make_world(root, [A, B])
     fid = inspect(world, A, "S0001")[0]
@@ -54,6 +58,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "bundles").mkdir()
     write_bundle(root / "bundles" / "a.bundle", world.export(A))
     Ledger.open(root / "laptop-3", clock=kit.clock()).close()
+    assert install_into(world.hub, pack_version(root.parent, "1.0.1")) == "install"
     return root
 
 
@@ -125,6 +130,9 @@ def test_killed_at_every_point_then_rerun(
             assert snap["duplicates"] == 0 and snap["verifies"], name
     if "bundle" in result["reference"]:
         assert result["reference"]["bundle"]["bundle_ok"]
+    laptop = {"run": "b", "enroll": "c"}.get(scenario)
+    if laptop is not None:  # the pull installed the hub's new pack: kills landed in it too
+        assert "building-safety 1.0.1" in result["reference"][laptop]["packs"]
 
 
 @pytest.mark.slow
@@ -155,5 +163,6 @@ def test_template_is_a_real_scenario(template: Path, tmp_path: Path) -> None:
     world = World(template, template / "hub", laptops).copy(tmp_path / "c")
     summary = world.import_((world.root / "bundles" / "a.bundle").read_bytes())
     assert summary.new == 4 and summary.evidence == 1 and summary.conflicts_total == 0
-    summary = world.run(B)[0]
-    assert summary.new == 1 and summary.conflicts == 1
+    push, pull = world.run(B)
+    assert push.new == 1 and push.conflicts == 1
+    assert pull.packs_installed == ["building-safety 1.0.1"]

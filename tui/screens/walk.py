@@ -123,30 +123,37 @@ class WalkScreen(BaseScreen):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        """Find the pack and the site, rebuild the walk from what was saved, show the item."""
-        pack = self.ui.guard(self.backend.inspection_pack, self.inspection)
-        site = self.ui.guard(self.backend.site, self.inspection.site_id) if pack else None
-        if pack is None or site is None:
-            self.app.pop_screen()
-            return
-        self.pack: RulePack = pack
-        walk = self.ui.guard(
-            lambda: Walk(
+        """Find the pack version the inspection started with and the site, rebuild the walk from
+        what was saved, show the item. If any of that fails (the version is no longer installed,
+        a site attribute the pack cannot read), leave the walk, then say why in a dialog."""
+        try:
+            pack = self.backend.inspection_pack(self.inspection)
+            site = self.backend.site(self.inspection.site_id)
+            walk = Walk(
                 pack,
                 site,
                 answers=dict(self._open.answers),
                 notes=dict(self._open.notes),
                 evidence={k: [e.label() for e in v] for k, v in self._open.evidence.items()},
             )
-        )
-        if walk is None:  # a site attribute the pack cannot read: the dialog says which
-            self.app.pop_screen()
+        except InspectError as err:
+            self.call_after_refresh(self._leave, err.message)
             return
+        except Exception as exc:  # noqa: BLE001 - a bug is a message naming its log, never a crash
+            self.call_after_refresh(self._leave, self.ui.describe_bug(exc))
+            return
+        self.pack: RulePack = pack
         self.walk = walk
         self.walk.start(self._open.last_item)
         self.sub_title = site.name
         self.show_item()
         self._evaluate_now(self.walk.effective_answers())
+
+    def _leave(self, message: str) -> None:
+        """Close the walk (once it has mounted), then the dialog opens over the screen it came
+        from; a dialog pushed first would be the screen popped."""
+        self.app.pop_screen()
+        self.ui.show_error(message)
 
     # --- display -----------------------------------------------------------------------------
 

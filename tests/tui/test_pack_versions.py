@@ -1,0 +1,78 @@
+"""The app and rule-pack versions: an open inspection continues under the version it started
+with, even after a newer one is installed; one whose version is gone is a clear message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from inspect_engine.ledger import Ledger
+from inspect_engine.packstore import install_pack, read_pack_files
+from inspect_engine.rulepack import RulePack
+from inspect_engine.site import Site
+from tests.reliability.sync_kit import NEW_Q, OLD_Q, PACK, pack_version
+from tests.tui.conftest import INSPECTOR, drive, screen_text, settle, site_of_type
+from tui.app import make_app
+from tui.ledger_backend import LedgerBackend
+from tui.main import installed_packs
+from tui.screens.dialogs import MessageDialog
+from tui.screens.site import SiteScreen
+from tui.screens.walk import WalkScreen
+
+
+def _pinned(ledger: Ledger, site: Site, version: str) -> None:
+    ledger.start_inspection(
+        site.id, pack_id=PACK, pack_version=version, method="open", inspectors=[INSPECTOR]
+    )
+
+
+def test_walk_resumes_under_the_pinned_version(
+    ledger: Ledger, register: list[Site], tmp_path: Path
+) -> None:
+    """Started under 1.0.0; 1.0.1 arrives (in force): resuming walks 1.0.0's questions."""
+    site = site_of_type(register, "rural_self_built_house")
+    _pinned(ledger, site, "1.0.0")
+    install_pack(ledger.data_dir, read_pack_files(pack_version(tmp_path, "1.0.1")), ledger.ops)
+    packs = installed_packs(ledger.data_dir)
+    assert {p.id: p.version for p in packs}[PACK] == "1.0.1"
+    app = make_app(LedgerBackend(ledger, packs))
+
+    async def script(pilot: Pilot[None]) -> None:
+        await settle(pilot)  # the app resumes the open inspection at start
+        walk = pilot.app.screen
+        assert isinstance(walk, WalkScreen)
+        assert walk.pack.version == "1.0.0"
+        assert walk.pack.item("BS.LAND.01").question.zh == OLD_Q
+        assert NEW_Q not in screen_text(pilot.app)
+
+    drive(app, script)
+
+
+def test_a_pinned_version_gone_is_a_dialog(
+    ledger: Ledger, register: list[Site], real_packs: list[RulePack]
+) -> None:
+    """Pinned to 0.9.0, which is nowhere here: a dialog names both versions; closing it leaves
+    the site screen (the walk never opens under another version)."""
+    site = site_of_type(register, "rural_self_built_house")
+    _pinned(ledger, site, "0.9.0")
+    app = make_app(LedgerBackend(ledger, real_packs))
+
+    async def script(pilot: Pilot[None]) -> None:
+        await settle(pilot)  # the app tries to resume the open inspection at start
+        dialog = pilot.app.screen
+        assert isinstance(dialog, MessageDialog), dialog
+        text = screen_text(pilot.app)
+        assert "0.9.0" in text and "1.0.0" in text
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, SiteScreen)
+        await pilot.press("s")  # asking again says it again, without opening the walk
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, MessageDialog)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, SiteScreen)
+        assert pilot.app.screen.site_id == site.id
+
+    drive(app, script)

@@ -9,6 +9,7 @@ Layout of a data directory (docs/ledger.md)::
     ledger.lock      the writer lock; holds the writer's pid while held
     evidence/ab/…    evidence files, named by their SHA-256
     backups/         ``inspect-engine ledger backup`` output
+    packs/<id>/<v>/  rule packs received from the hub or ``packs install`` (docs/rule-packs.md)
 """
 
 from __future__ import annotations

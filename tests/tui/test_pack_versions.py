@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 
+from inspect_engine.cli.main import main
+from inspect_engine.clock import FixedClock
 from inspect_engine.ledger import Ledger
 from inspect_engine.packstore import install_pack, read_pack_files
 from inspect_engine.rulepack import RulePack
@@ -18,6 +21,7 @@ from tui.ledger_backend import LedgerBackend
 from tui.main import installed_packs
 from tui.screens.dialogs import MessageDialog
 from tui.screens.site import SiteScreen
+from tui.screens.sync import SyncScreen
 from tui.screens.walk import WalkScreen
 
 
@@ -76,3 +80,41 @@ def test_a_pinned_version_gone_is_a_dialog(
         assert pilot.app.screen.site_id == site.id
 
     drive(app, script)
+
+
+def test_sync_screen_names_the_packs_installed(
+    tmp_path: Path, clock: FixedClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A direct sync from the sync screen installs the hub's 1.0.1, says so, and the app's
+    packs in force are 1.0.1 afterwards (new inspections start with it)."""
+    hub, laptop = tmp_path / "hub", tmp_path / "laptop"
+    assert main(["sync", "enroll", "--as-hub", "--data-dir", str(hub), "--quiet"]) == 0
+    enroll = ["sync", "enroll", "--data-dir", str(laptop), "--hub", str(hub), "--quiet"]
+    assert main([*enroll, "--inspector", INSPECTOR]) == 0
+    folder = pack_version(tmp_path, "1.0.1")
+    assert main(["packs", "install", str(folder), "--data-dir", str(hub)]) == 0
+    capsys.readouterr()
+
+    with Ledger.open(laptop, clock=clock, actor=INSPECTOR) as ledger:
+        backend = LedgerBackend(
+            ledger,
+            installed_packs(laptop),
+            reload_packs=lambda: installed_packs(laptop),
+        )
+        assert {p.id: p.version for p in backend.packs()}[PACK] == "1.0.0"
+
+        async def script(pilot: Pilot[None]) -> None:
+            await pilot.press("y")
+            await settle(pilot)
+            screen = pilot.app.screen
+            assert isinstance(screen, SyncScreen)
+            await pilot.press("r")
+            pilot.app.screen.query_one("#prompt").value = str(hub)  # type: ignore[attr-defined]
+            await pilot.press("enter")
+            await settle(pilot)
+            assert screen.outcomes is not None
+            assert screen.outcomes[1].packs == (f"{PACK} 1.0.1",)
+            assert f"已安装汇总台账下发的检查表：{PACK} 1.0.1" in screen_text(pilot.app)
+
+        drive(make_app(backend), script)
+        assert {p.id: p.version for p in backend.packs()}[PACK] == "1.0.1"

@@ -147,7 +147,12 @@ def data_packs_dir(data_dir: Path) -> Path:
     return Path(data_dir) / PACKS_DIR
 
 
-def _identity(folder: Path) -> tuple[str, str] | None:
+def same_version(a: str, b: str) -> bool:
+    """Whether two version strings name one version (``1.0.1`` and ``1.0.01`` do)."""
+    return a == b or (version_key(a) is not None and version_key(a) == version_key(b))
+
+
+def read_identity(folder: Path) -> tuple[str, str] | None:
     """``(id, version)`` from a folder's ``pack.yaml`` without validating the rest."""
     try:
         data = read_yaml(folder / MANIFEST).data
@@ -165,7 +170,7 @@ def bundled_sources(root: Path | None = None) -> list[PackSource]:
     """The packs that come with the program (``root``, default :func:`checklists_root`)."""
     out = []
     for folder in pack_dirs(root):
-        found = _identity(folder)
+        found = read_identity(folder)
         ident, version = found if found is not None else (folder.name, "")
         out.append(PackSource(ident, version, folder, "bundled"))
     return out
@@ -235,8 +240,7 @@ def resolve_pack(
         sources = pack_sources(data_dir, root, every_version=True)
         same_id = [s for s in sources if s.id == name_or_path]
         if version is not None:
-            wanted = version_key(version)
-            exact = [s for s in same_id if s.version == version or (wanted and s.key == wanted)]
+            exact = [s for s in same_id if same_version(s.version, version)]
             if exact:
                 return exact[-1].folder
             if same_id:
@@ -276,7 +280,7 @@ def load_pack(
     pack, problems = _assemble(folder, None if resolved else root)
     if problems or pack is None:
         raise PackError(problems or [Problem(str(folder), "", "pack could not be assembled")])
-    if version is not None and version_key(pack.version) != version_key(version):
+    if version is not None and not same_version(pack.version, version):
         raise PackError(
             [Problem(str(folder / MANIFEST), "version", f"is {pack.version}, not {version}")]
         )

@@ -49,6 +49,7 @@ from inspect_engine.packs import (
     data_dir_sources,
     data_packs_dir,
     load_pack,
+    read_identity,
     validate_pack,
     version_key,
 )
@@ -160,7 +161,7 @@ def read_pack_files(folder: Path) -> PackFiles:
     Raises :class:`~inspect_engine.errors.PackError` or :class:`PackRejected` if it is broken.
     """
     sections = section_paths(folder)
-    identity = _identity(folder)
+    identity = read_identity(folder)
     if sections is None or identity is None:
         load_pack(folder)  # raises with the manifest's problems
         raise PackRejected("invalid", f"{folder}: {MANIFEST} cannot be read")
@@ -176,17 +177,6 @@ def read_pack_files(folder: Path) -> PackFiles:
     pack = PackFiles(identity[0], identity[1], files)
     _validate(pack, str(folder))
     return pack
-
-
-def _identity(folder: Path) -> tuple[str, str] | None:
-    try:
-        data = read_yaml(folder / MANIFEST).data
-    except YamlProblem:
-        return None
-    if not isinstance(data, dict):
-        return None
-    ident, version = data.get("id"), data.get("version")
-    return (ident, version) if isinstance(ident, str) and isinstance(version, str) else None
 
 
 # --------------------------------------------------------------------------- checking
@@ -337,6 +327,10 @@ def install_pack(data_dir: Path, shipped: PackFiles, ops: FileOps | None = None)
     Idempotent: an existing version folder is left as it is. Hold the writer lock.
     """
     ops = ops or FileOps()
+    if not (PACK_ID_RE.match(shipped.id) and version_key(shipped.version)):
+        raise ValueError(f"{shipped.label} is not a pack id and version")
+    if not all(safe_relpath(rel) for rel in shipped.files):
+        raise ValueError(f"{shipped.label}: a file name that is not allowed (check_pack first)")
     packs = data_packs_dir(data_dir)
     base = packs / shipped.id
     final = base / shipped.version

@@ -32,6 +32,7 @@ import json
 import re
 import shutil
 import tempfile
+import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -223,6 +224,7 @@ _CLEAN: dict[str, None] = {}
 """Content digests of packs that passed :func:`_validate` in this process (insertion-ordered,
 bounded): validation is a pure function of the bytes, so the same bytes are checked once."""
 _CLEAN_MAX = 64
+_CLEAN_LOCK = threading.Lock()
 
 
 def content_digest(pack: PackFiles) -> str:
@@ -236,12 +238,14 @@ def content_digest(pack: PackFiles) -> str:
 
 def _validate(shipped: PackFiles, display: str) -> None:
     digest = content_digest(shipped)
-    if digest in _CLEAN:
-        return
+    with _CLEAN_LOCK:
+        if digest in _CLEAN:
+            return
     _validate_in_temp(shipped, display)
-    _CLEAN[digest] = None
-    while len(_CLEAN) > _CLEAN_MAX:
-        del _CLEAN[next(iter(_CLEAN))]
+    with _CLEAN_LOCK:
+        _CLEAN[digest] = None
+        while len(_CLEAN) > _CLEAN_MAX:
+            del _CLEAN[next(iter(_CLEAN))]
 
 
 def _validate_in_temp(shipped: PackFiles, display: str) -> None:

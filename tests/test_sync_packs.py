@@ -43,7 +43,7 @@ from inspect_engine.packstore import (
 )
 from inspect_engine.sync import keys
 from inspect_engine.sync.bundle import EVENTS, MANIFEST, BundleDraft, Limits, build, open_bundle
-from inspect_engine.sync.protocol import import_bundle, open_endpoint
+from inspect_engine.sync.protocol import export_bundle, import_bundle, open_endpoint
 from inspect_engine.sync.reasons import Reason, Refused
 from tests.reliability import kit
 from tests.reliability.sync_kit import (
@@ -366,8 +366,6 @@ def test_hub_skips_a_pack_that_does_not_load(world: World, tmp_path: Path) -> No
     section = world.hub / "packs" / PACK / "1.0.1" / SECTION
     section.write_text("id: [unclosed\n", encoding="utf-8")
     with open_endpoint(world.hub, clock=kit.clock()) as ep:
-        from inspect_engine.sync.protocol import export_bundle
-
         data, summary = export_bundle(ep, recipient=world.device(A))
     assert summary.packs == ["eleven-prohibitions 1.0.0"]
     assert summary.packs_skipped and summary.packs_skipped[0].startswith(f"{PACK}: ")

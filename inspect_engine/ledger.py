@@ -694,23 +694,16 @@ class Ledger:
         self, finding_id: str, plan: FiveImplementations, *, actor: str | None = None
     ) -> FindingState:
         """Record (or revise) the 五落实 of a finding."""
-        payload = PlanSet(finding_id=finding_id, plan=plan, base=self._finding_base(finding_id))
-        self._append("finding.plan_set", payload, actor)
-        return self._proj.findings[finding_id]
+        return self._move("finding.plan_set", PlanSet, finding_id, actor, plan=plan)
 
     @_synchronized
     def start_rectification(
         self, finding_id: str, *, note: str = "", actor: str | None = None
     ) -> FindingState:
         """待整改 → 整改中 (a 重大 finding needs its 五落实 first)."""
-        payload = _payload(
-            RectificationStarted,
-            finding_id=finding_id,
-            note=note,
-            base=self._finding_base(finding_id),
+        return self._move(
+            "finding.rectification_started", RectificationStarted, finding_id, actor, note=note
         )
-        self._append("finding.rectification_started", payload, actor)
-        return self._proj.findings[finding_id]
 
     @_synchronized
     def report_rectified(
@@ -724,15 +717,14 @@ class Ledger:
         """→ 已整改待复查, with what was done and evidence."""
         items = _evidence_list(evidence)
         self._check_evidence(items)
-        payload = _payload(
+        return self._move(
+            "finding.rectification_reported",
             RectificationReported,
-            finding_id=finding_id,
+            finding_id,
+            actor,
             note=note,
             evidence=items,
-            base=self._finding_base(finding_id),
         )
-        self._append("finding.rectification_reported", payload, actor)
-        return self._proj.findings[finding_id]
 
     @_synchronized
     def close_finding(
@@ -747,29 +739,37 @@ class Ledger:
         """复查合格，销号: 已整改待复查 → 销号."""
         items = _evidence_list(evidence)
         self._check_evidence(items)
-        payload = _payload(
+        return self._move(
+            "finding.closed",
             FindingClosed,
-            finding_id=finding_id,
+            finding_id,
+            actor,
             verifier=verifier,
             note=note,
             evidence=items,
-            base=self._finding_base(finding_id),
         )
-        self._append("finding.closed", payload, actor)
-        return self._proj.findings[finding_id]
 
     @_synchronized
     def reopen_finding(
         self, finding_id: str, *, reason: str, actor: str | None = None
     ) -> FindingState:
         """复查不合格 (or found again after 销号): back to 整改中, with the reason."""
+        return self._move("finding.reopened", FindingReopened, finding_id, actor, reason=reason)
+
+    def _move(
+        self,
+        kind: str,
+        model: type[Payload],
+        finding_id: str,
+        actor: str | None,
+        **fields: Any,
+    ) -> FindingState:
+        """Append one step of a finding's loop (with its ``base`` for sync) and return the
+        finding as it now stands; the projection refuses a step the loop does not allow."""
         payload = _payload(
-            FindingReopened,
-            finding_id=finding_id,
-            reason=reason,
-            base=self._finding_base(finding_id),
+            model, finding_id=finding_id, base=self._finding_base(finding_id), **fields
         )
-        self._append("finding.reopened", payload, actor)
+        self._append(kind, payload, actor)
         return self._proj.findings[finding_id]
 
     def _finding_base(self, finding_id: str) -> str | None:

@@ -30,6 +30,7 @@ _COMMAND_MODULES = [
     "inspect_engine.cli.sites_cmd",
     "inspect_engine.cli.ledger_cmd",
     "inspect_engine.cli.sync_cmd",
+    "inspect_engine.cli.report_cmd",
 ]
 
 Handler = Callable[[argparse.Namespace], int]

@@ -1,0 +1,254 @@
+"""Week-by-week figures over the campaign, derived in one pass from the findings' histories.
+
+The Friday report needs, for every week up to its cut-off, what was found and rectified that
+week and the running totals: the chart plots them, the week-on-week change is this week minus
+last week. Rebuilding a projection per week (``Ledger.projection_as_of``) would replay the whole
+ledger once per week (a city ledger holds ~700,000 events); instead each finding's ``history``
+(the steps raised/plan/start/report/close/reopen, with their times and the status after each) is
+read once and its steps are bucketed by week (:class:`~inspect_engine.reports.week.WeekGrid`).
+
+Per week ``k`` with cut-off ``c``, for the findings in scope:
+
+* **found** (本周发现): raised in ``(previous, c]``; **found_cum**: raised by ``c``.
+* **rectified** (本周整改): rectified at ``c`` (已整改待复查 or 销号) and its latest report step
+  (the step that made it 已整改) falls in the week. A finding reported one week and 销号 the next
+  counts once, in the week of its report (its 销号 counts in **closed**): otherwise the weekly
+  bars would count the same hazard twice and add up to more than the running total. A finding
+  reopened after its report is not rectified until it is reported again; it then counts in the
+  week of the new report.
+* **closed** (本周销号): 销号 at ``c`` with a close step in the week.
+* **rectified_cum** / **closed_cum**: rectified / 销号 at ``c``.
+* **sites** (本周排查场所): distinct sites with an inspection submitted in the week;
+  **sites_cum**: with one submitted by ``c``.
+
+"The status at ``c``" is the status after the finding's steps up to the first step later than
+``c``: exactly what ``projection_as_of(c)`` computes when each finding's steps carry
+non-decreasing times, which is the case unless a device's clock was wrong (docs/ledger.md,
+"Limits"). The tests check the two agree on every week of the fixed ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from inspect_engine.events import parse_time
+from inspect_engine.projection import Projection, Step
+from inspect_engine.rectification import Status
+from inspect_engine.reports.tallies import (
+    MAJOR,
+    RECTIFIED,
+    PackIndex,
+    Scope,
+    hazards_in_scope,
+    site_of,
+)
+from inspect_engine.reports.week import ReportWeek, WeekGrid
+from inspect_engine.site import Site
+
+
+@dataclass
+class WeekFigures:
+    """One bucket's figures for one week (see the module docstring)."""
+
+    found: int = 0
+    found_major: int = 0
+    rectified: int = 0
+    closed: int = 0
+    sites: int = 0
+    found_cum: int = 0
+    rectified_cum: int = 0
+    closed_cum: int = 0
+    sites_cum: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        """整改率 at the week's cut-off."""
+        return self.rectified_cum / self.found_cum if self.found_cum else None
+
+
+@dataclass
+class _Acc:
+    """Per-slot counters; slot 0 is "before the first week", slot k+1 is week k."""
+
+    size: int
+    found: list[int] = field(default_factory=list)
+    found_major: list[int] = field(default_factory=list)
+    rectified: list[int] = field(default_factory=list)
+    closed: list[int] = field(default_factory=list)
+    rect_delta: list[int] = field(default_factory=list)
+    closed_delta: list[int] = field(default_factory=list)
+    sites: list[int] = field(default_factory=list)
+    sites_new: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for name in (
+            "found",
+            "found_major",
+            "rectified",
+            "closed",
+            "rect_delta",
+            "closed_delta",
+            "sites",
+            "sites_new",
+        ):
+            setattr(self, name, [0] * self.size)
+
+    def weeks(self) -> list[WeekFigures]:
+        out = []
+        found_cum, rect_cum, closed_cum, sites_cum = (
+            self.found[0],
+            self.rect_delta[0],
+            self.closed_delta[0],
+            self.sites_new[0],
+        )
+        for slot in range(1, self.size - 1):
+            found_cum += self.found[slot]
+            rect_cum += self.rect_delta[slot]
+            closed_cum += self.closed_delta[slot]
+            sites_cum += self.sites_new[slot]
+            out.append(
+                WeekFigures(
+                    found=self.found[slot],
+                    found_major=self.found_major[slot],
+                    rectified=self.rectified[slot],
+                    closed=self.closed[slot],
+                    sites=self.sites[slot],
+                    found_cum=found_cum,
+                    rectified_cum=rect_cum,
+                    closed_cum=closed_cum,
+                    sites_cum=sites_cum,
+                )
+            )
+        return out
+
+
+@dataclass
+class Series:
+    """Week-by-week figures: ``total[k]`` and ``by_key[key][k]`` for ``weeks[k]``."""
+
+    weeks: list[ReportWeek]
+    total: list[WeekFigures]
+    by_key: dict[str, list[WeekFigures]]
+
+    def of(self, key: str) -> list[WeekFigures]:
+        """A bucket's weeks (all zeros for a key with nothing in it)."""
+        return self.by_key.get(key) or [WeekFigures() for _ in self.weeks]
+
+
+def weekly_series(
+    projection: Projection,
+    packs: PackIndex,
+    weeks: list[ReportWeek],
+    *,
+    scope: Scope | None = None,
+    key: Callable[[Site | None], str] | None = None,
+) -> Series:
+    """The figures of every week in ``weeks`` (consecutive, oldest first), in one pass.
+
+    ``projection`` should be the state as of the last week's cut-off (later steps would fall
+    outside every week and are ignored anyway). ``key`` buckets by site (the county, say);
+    without it only the total is computed.
+    """
+    scope = scope or Scope()
+    grid = WeekGrid(weeks)
+    size = len(weeks) + 2  # before, the weeks, after
+    total = _Acc(size)
+    by_key: dict[str, _Acc] = {}
+
+    def accs(site: Site | None) -> list[_Acc]:
+        if key is None:
+            return [total]
+        name = key(site)
+        acc = by_key.get(name)
+        if acc is None:
+            acc = by_key[name] = _Acc(size)
+        return [total, acc]
+
+    times: dict[str, int] = {}
+
+    def slot(text: str) -> int:
+        found = times.get(text)
+        if found is None:
+            found = times[text] = grid.index(parse_time(text)) + 1
+        return found
+
+    for f, site in hazards_in_scope(projection, packs, scope):
+        targets = accs(site)
+        _finding(f.history, f.level == MAJOR, slot, targets)
+
+    first_slot: dict[str, int] = {}
+    slots_of: dict[str, set[int]] = {}
+    site_targets: dict[str, list[_Acc]] = {}
+    for insp in projection.inspections.values():
+        if insp.status != "submitted" or insp.submitted_at is None:
+            continue
+        if scope.pack is not None and insp.pack_id != scope.pack:
+            continue
+        site = site_of(projection, insp.site_id)
+        if not scope.site_ok(site):
+            continue
+        s = slot(insp.submitted_at)
+        slots_of.setdefault(insp.site_id, set()).add(s)
+        first_slot[insp.site_id] = min(first_slot.get(insp.site_id, s), s)
+        if insp.site_id not in site_targets:
+            site_targets[insp.site_id] = accs(site)
+    for site_id, slots in slots_of.items():
+        for acc in site_targets[site_id]:
+            for s in slots:
+                if s < size:
+                    acc.sites[s] += 1
+            if first_slot[site_id] < size:
+                acc.sites_new[first_slot[site_id]] += 1
+
+    return Series(
+        weeks=list(weeks),
+        total=total.weeks(),
+        by_key={name: acc.weeks() for name, acc in sorted(by_key.items())},
+    )
+
+
+def _finding(
+    history: list[Step], major: bool, slot: Callable[[str], int], targets: list[_Acc]
+) -> None:
+    """Add one finding's history to the accumulators (see the module docstring)."""
+    size = targets[0].size
+    current = 0  # running maximum of the step slots: the prefix rule
+    rect_before = closed_before = False
+    week_slot = -1
+    status: Status | None = None
+    reported = closed_step = False
+
+    def flush() -> None:
+        nonlocal rect_before, closed_before
+        if week_slot < 0 or week_slot >= size - 1:
+            return
+        rect = status in RECTIFIED
+        closed = status == Status.CLOSED
+        for acc in targets:
+            if rect and reported:
+                acc.rectified[week_slot] += 1
+            if closed and closed_step:
+                acc.closed[week_slot] += 1
+            if rect != rect_before:
+                acc.rect_delta[week_slot] += 1 if rect else -1
+            if closed != closed_before:
+                acc.closed_delta[week_slot] += 1 if closed else -1
+        rect_before, closed_before = rect, closed
+
+    for n, step in enumerate(history):
+        current = max(current, slot(step.time))
+        if n == 0:
+            if current < size - 1:
+                for acc in targets:
+                    acc.found[current] += 1
+                    acc.found_major[current] += major
+        if current != week_slot:
+            flush()
+            week_slot, reported, closed_step = current, False, False
+        status = step.status
+        if step.action == "report":
+            reported = True
+        elif step.action == "close":
+            closed_step = True
+    flush()

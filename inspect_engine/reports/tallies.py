@@ -1,0 +1,585 @@
+"""Tallies: the campaign's figures as of a cut-off, grouped by one dimension.
+
+Definitions (docs/reports.md, "Tallies"; every report's footnote says the same):
+
+* **排查场所** (sites inspected): registered sites with at least one inspection submitted by the
+  cut-off (with ``--pack``: under that pack). Not defined per section or hazard level (``—``).
+* **发现隐患** (hazards found): hazard findings (``hazard: true``; the ledger gives them a status)
+  raised by the cut-off; **其中重大**: of level 重大.
+* **已整改** (rectified): status at the cut-off 已整改待复查 or 销号; **销号** (verified closed):
+  销号. A reopened finding is back in 整改中 and is not rectified.
+* **整改率** = 已整改 ÷ 发现隐患, **销号率** = 销号 ÷ 发现隐患 (``—`` when nothing was found).
+* **逾期** (overdue): not 销号 and the cut-off's date (China time) after its deadline in force
+  (the 五落实 时限 once recorded, else the rule's).
+* **重大未销号**: 重大 hazards not 销号 (in any status before it, 已整改待复查 included).
+* **处置措施** (enforcement orders) by kind: ordered by the cut-off, and of those still in force
+  or lifted at the cut-off. An order counts under its site's county, township, group and types,
+  and under its finding's pack, section and level; an order linked to no finding appears in the
+  total only when grouping by pack, section or level.
+
+A site with several site types counts under each of them (so rows by site type may add up to more
+than the total). A finding's section is the pack section holding its rule, looked up in the pack
+version the finding pinned, else in the version in force of the same pack, else ``未知章节``.
+
+:func:`tally` takes the projection **as of the cut-off** (``Ledger.projection_as_of``); the same
+ledger and cut-off give the same rows in the same order, so the output is byte-identical.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from inspect_engine.clock import CHINA
+from inspect_engine.errors import InputError
+from inspect_engine.packs import version_key
+from inspect_engine.projection import FindingState, OrderState, Projection
+from inspect_engine.rectification import ORDER_KINDS, Status
+from inspect_engine.reports.tabular import Column, Kind, Row, Table
+from inspect_engine.rulepack import RulePack
+from inspect_engine.site import Site
+from inspect_engine.site_import import YANGQUAN_COUNTIES
+
+DIMENSIONS: dict[str, str] = {
+    "county": "县区",
+    "township": "乡镇（街道）",
+    "group": "帮扶督导组",
+    "pack": "专项行动",
+    "section": "检查章节",
+    "site_type": "场所类型",
+    "level": "隐患等级",
+}
+"""The dimensions a tally groups by, with the Chinese head of their column."""
+
+RECTIFIED = frozenset((Status.REPORTED, Status.CLOSED))
+"""Statuses that count as rectified (已整改): reported awaiting re-inspection, or 销号."""
+
+UNKNOWN_SECTION = "未知章节"
+UNREGISTERED = "（未登记场所）"
+NO_GROUP = "（未分组）"
+MAJOR = "重大"
+
+DEFINITIONS: tuple[str, ...] = (
+    "排查场所：截止时已提交检查的登记场所数；发现隐患：截止时已登记的隐患（不含非隐患问题）。",
+    "已整改：截止时状态为“已整改待复查”或“销号”（重新整改的不计）；整改率 = 已整改 ÷ 发现隐患；"
+    "销号率 = 销号 ÷ 发现隐患。",
+    "逾期：截止日（北京时间）已过整改期限（已落实“五落实”的以其时限为准）且未销号；"
+    "重大未销号：重大隐患中尚未销号的（含已整改待复查）。",
+)
+"""The definitions, as the reports' footnotes state them."""
+
+Key = tuple[Any, ...]
+"""A bucket's sort key; its last element is its label."""
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which part of the ledger a report covers: all of it, or one county, group and/or pack."""
+
+    county: str | None = None
+    group: str | None = None
+    pack: str | None = None
+
+    def label(self) -> str:
+        """``全市``, or the filters joined: ``第四帮扶督导组 · 平定县``."""
+        parts = [p for p in (self.group, self.county) if p]
+        return " · ".join(parts) if parts else "全市"
+
+    def site_ok(self, site: Site | None) -> bool:
+        """Whether a site is inside the scope (an unregistered site only in the whole city)."""
+        if site is None:
+            return self.county is None and self.group is None
+        if self.county is not None and site.county != self.county:
+            return False
+        return self.group is None or site.group == self.group
+
+
+class PackIndex:
+    """The loaded packs, indexed for reports: versions in force, sections of rules, labels.
+
+    ``packs`` may hold several versions of one pack; the highest is the one in force.
+    """
+
+    def __init__(self, packs: Sequence[RulePack]) -> None:
+        self.by_version: dict[tuple[str, str], RulePack] = {(p.id, p.version): p for p in packs}
+        self.in_force: dict[str, RulePack] = {}
+        for pack in sorted(packs, key=lambda p: (p.id, version_key(p.version) or (0, 0, 0))):
+            self.in_force[pack.id] = pack
+        self._sections: dict[tuple[str, str], dict[str, tuple[int, str, str]]] = {}
+        self._types: dict[str, tuple[int, int, str]] = {}
+        for p_no, pack in enumerate(self.in_force.values()):
+            for t_no, site_type in enumerate(pack.manifest.site_types):
+                self._types.setdefault(site_type.id, (p_no, t_no, site_type.label.zh))
+        self._orders: dict[str, str] = dict(ORDER_KINDS)
+        for pack in self.in_force.values():
+            for code, cons in pack.consequences.items():
+                self._orders.setdefault(code, cons.zh)
+
+    def _rule_sections(self, pack: RulePack) -> dict[str, tuple[int, str, str]]:
+        key = (pack.id, pack.version)
+        found = self._sections.get(key)
+        if found is None:
+            found = {
+                rule.id: (s_no, section.id, f"{section.ref} {section.title.zh}")
+                for s_no, section in enumerate(pack.sections)
+                for rule in section.rules
+            }
+            self._sections[key] = found
+        return found
+
+    def section(self, pack_id: str, version: str, rule_id: str) -> tuple[int, str, str]:
+        """``(position, section id, label)`` of the section holding ``rule_id`` (see module)."""
+        for pack in (self.by_version.get((pack_id, version)), self.in_force.get(pack_id)):
+            if pack is not None:
+                hit = self._rule_sections(pack).get(rule_id)
+                if hit is not None:
+                    return hit
+        return (10_000, "", UNKNOWN_SECTION)
+
+    def pack_label(self, pack_id: str) -> str:
+        """The campaign document's number (``阳政办发〔2020〕99号``), else the pack id."""
+        pack = self.in_force.get(pack_id)
+        return pack.manifest.provenance.doc_number if pack is not None else pack_id
+
+    def site_type(self, type_id: str) -> tuple[int, int, str]:
+        """``(pack position, type position, label)``; unknown types sort last under their id."""
+        return self._types.get(type_id, (10_000, 0, type_id))
+
+    def order_label(self, code: str) -> str:
+        """The Chinese wording of an order kind (``责令停止使用``), else its code."""
+        return self._orders.get(code, code)
+
+    def order_rank(self, code: str) -> tuple[int, str]:
+        """Sort key of order kinds: the catalogue's order, unknown codes after, by code."""
+        kinds = list(ORDER_KINDS)
+        return (kinds.index(code), "") if code in kinds else (len(kinds), code)
+
+    def pack_types(self, pack_id: str) -> set[str]:
+        """The site types the pack in force inspects (empty if the pack is not loaded)."""
+        pack = self.in_force.get(pack_id)
+        return {t.id for t in pack.manifest.site_types} if pack is not None else set()
+
+
+_ZH_NUMERAL = re.compile(r"[零一二三四五六七八九十]+")
+_ZH_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")}
+
+
+def _zh_number(run: str) -> int:
+    """``十二`` → 12, ``二十`` → 20, ``三`` → 3 (numerals below a hundred, as group names use)."""
+    if "十" not in run:
+        return int("".join(str(_ZH_DIGITS[c]) for c in run))
+    tens, _, units = run.partition("十")
+    return _ZH_DIGITS.get(tens[-1:], 1) * 10 + (_ZH_DIGITS.get(units[:1], 0) if units else 0)
+
+
+def zh_order(text: str) -> tuple[Any, ...]:
+    """A sort key that orders numbers by value, Chinese numerals included: 第二组 before 第十组,
+    第一 before 第三. Alternates text and numbers, so any two keys compare."""
+    digits = _ZH_NUMERAL.sub(lambda m: str(_zh_number(m[0])), text)
+    parts = re.split(r"(\d+)", digits)
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts))
+
+
+def county_key(county: str) -> Key:
+    """Yangquan's counties in the official order (yangquan.md), others after by name."""
+    rank = (
+        YANGQUAN_COUNTIES.index(county) if county in YANGQUAN_COUNTIES else len(YANGQUAN_COUNTIES)
+    )
+    return (rank, county, county)
+
+
+def cutoff_day(cutoff: dt.datetime) -> dt.date:
+    """The date overdue is judged on: the cut-off's date in China time."""
+    return cutoff.astimezone(CHINA).date()
+
+
+def check_scope(proj: Projection, packs: PackIndex, scope: Scope) -> None:
+    """:class:`InputError` naming the known values when a filter matches nothing in the ledger."""
+    sites = [s.site for s in proj.sites.values()]
+    if scope.county is not None and all(s.county != scope.county for s in sites):
+        known = sorted({s.county for s in sites}, key=county_key)
+        raise InputError(
+            f"台账中没有县区“{scope.county}” / unknown county {scope.county!r}"
+            f"（已有：{'、'.join(known) or '无'}）"
+        )
+    if scope.group is not None and all(s.group != scope.group for s in sites):
+        known = sorted({s.group for s in sites if s.group}, key=zh_order)
+        raise InputError(
+            f"台账中没有帮扶督导组“{scope.group}” / unknown supervision group {scope.group!r}"
+            f"（已有：{'、'.join(known) or '无'}）"
+        )
+    if scope.pack is not None and scope.pack not in packs.in_force:
+        known = sorted(packs.in_force)
+        raise InputError(
+            f"没有规则包“{scope.pack}” / unknown rule pack {scope.pack!r}"
+            f"（已安装：{'、'.join(known) or '无'}）"
+        )
+
+
+def site_of(proj: Projection, site_id: str) -> Site | None:
+    """The site record in force, ``None`` when the site was never registered."""
+    state = proj.sites.get(site_id)
+    return state.site if state is not None else None
+
+
+def finding_pack(f: FindingState) -> str:
+    """The pack a finding was judged under."""
+    return str(f.data.get("pack_id", ""))
+
+
+def hazards_in_scope(
+    proj: Projection, packs: PackIndex, scope: Scope
+) -> Iterator[tuple[FindingState, Site | None]]:
+    """Hazard findings (status not ``None``) inside the scope, with their site."""
+    for f in proj.findings.values():
+        if f.status is None:
+            continue
+        if scope.pack is not None and finding_pack(f) != scope.pack:
+            continue
+        site = site_of(proj, f.site_id)
+        if scope.site_ok(site):
+            yield f, site
+
+
+def inspected_sites(proj: Projection, scope: Scope) -> dict[str, Site | None]:
+    """Sites with an inspection submitted in the projection (under ``scope.pack`` if set)."""
+    out: dict[str, Site | None] = {}
+    for insp in proj.inspections.values():
+        if insp.status != "submitted" or insp.site_id in out:
+            continue
+        if scope.pack is not None and insp.pack_id != scope.pack:
+            continue
+        site = site_of(proj, insp.site_id)
+        if scope.site_ok(site):
+            out[insp.site_id] = site
+    return out
+
+
+def orders_in_scope(
+    proj: Projection, packs: PackIndex, scope: Scope
+) -> Iterator[tuple[OrderState, Site | None, FindingState | None]]:
+    """Enforcement orders inside the scope, with their site and finding (if linked).
+
+    With a pack filter: orders linked to a finding of that pack, or linked to none at a site of
+    one of the pack's site types.
+    """
+    types = packs.pack_types(scope.pack) if scope.pack is not None else set()
+    for order in proj.orders.values():
+        site = site_of(proj, order.site_id)
+        if not scope.site_ok(site):
+            continue
+        finding = proj.findings.get(order.finding_id) if order.finding_id else None
+        if scope.pack is not None:
+            if finding is not None and finding_pack(finding) != scope.pack:
+                continue
+            if finding is None and (site is None or not types & set(site.site_types)):
+                continue
+        yield order, site, finding
+
+
+# --- buckets ------------------------------------------------------------------------------------
+
+
+def site_keys(by: str, site: Site | None, packs: PackIndex) -> list[Key]:
+    """The buckets a site counts in for a site dimension (several for several site types)."""
+    if by == "county":
+        return [county_key(site.county) if site else (99, "", UNREGISTERED)]
+    if by == "township":
+        if site is None:
+            return [(99, "", "", UNREGISTERED)]
+        return [(*county_key(site.county)[:2], site.township, f"{site.county}·{site.township}")]
+    if by == "group":
+        group = site.group if site and site.group else NO_GROUP
+        return [(group == NO_GROUP, zh_order(group), group)]
+    if by == "site_type":
+        if site is None:
+            return [(10_001, 0, UNREGISTERED)]
+        return [packs.site_type(t) for t in dict.fromkeys(site.site_types)]
+    raise ValueError(by)
+
+
+def finding_keys(by: str, f: FindingState, site: Site | None, packs: PackIndex) -> list[Key]:
+    """The buckets a finding counts in."""
+    if by in ("county", "township", "group", "site_type"):
+        return site_keys(by, site, packs)
+    if by == "pack":
+        pack_id = finding_pack(f)
+        return [(pack_id, packs.pack_label(pack_id))]
+    if by == "section":
+        pack_id = finding_pack(f)
+        pos, section_id, label = packs.section(
+            pack_id, str(f.data.get("pack_version", "")), f.rule_id
+        )
+        shown = label if label == UNKNOWN_SECTION else f"{packs.pack_label(pack_id)} {label}"
+        return [(pack_id, pos, section_id, shown)]
+    if by == "level":
+        return [(f.level != MAJOR, f.level, f.level)]
+    raise ValueError(by)
+
+
+# --- figures ------------------------------------------------------------------------------------
+
+
+@dataclass
+class OrderCount:
+    """Orders of one kind: ordered by the cut-off, and of those in force or lifted at it."""
+
+    ordered: int = 0
+    in_force: int = 0
+    lifted: int = 0
+
+    def add(self, order: OrderState) -> None:
+        """Count one order."""
+        self.ordered += 1
+        if order.in_force:
+            self.in_force += 1
+        else:
+            self.lifted += 1
+
+
+@dataclass
+class Figures:
+    """The figures of one bucket (or the total)."""
+
+    label: str
+    sites: set[str] | None = field(default_factory=set)
+    """Ids of the sites inspected; ``None`` where the dimension does not define it."""
+    found: int = 0
+    found_major: int = 0
+    rectified: int = 0
+    closed: int = 0
+    overdue: int = 0
+    major_open: int = 0
+    orders: dict[str, OrderCount] = field(default_factory=dict)
+
+    @property
+    def sites_inspected(self) -> int | None:
+        """How many sites were inspected (``None``: not defined for this dimension)."""
+        return None if self.sites is None else len(self.sites)
+
+    @property
+    def rate(self) -> float | None:
+        """整改率: rectified ÷ found (``None`` when nothing was found)."""
+        return self.rectified / self.found if self.found else None
+
+    @property
+    def close_rate(self) -> float | None:
+        """销号率: closed ÷ found."""
+        return self.closed / self.found if self.found else None
+
+    def add_finding(self, f: FindingState, today: dt.date) -> None:
+        """Count one hazard finding (its status is the one at the cut-off)."""
+        assert f.status is not None
+        major = f.level == MAJOR
+        self.found += 1
+        self.found_major += major
+        self.rectified += f.status in RECTIFIED
+        self.closed += f.status == Status.CLOSED
+        self.overdue += f.overdue(today)
+        self.major_open += major and f.status != Status.CLOSED
+
+    def add_order(self, order: OrderState) -> None:
+        """Count one enforcement order."""
+        self.orders.setdefault(order.kind, OrderCount()).add(order)
+
+    def orders_in_force(self) -> int:
+        """Orders of every kind still in force."""
+        return sum(c.in_force for c in self.orders.values())
+
+    def orders_lifted(self) -> int:
+        """Orders of every kind lifted."""
+        return sum(c.lifted for c in self.orders.values())
+
+    def as_json(self, kinds: Sequence[str]) -> dict[str, Any]:
+        """The figures as JSON (rates rounded to 4 places; orders for every kind in ``kinds``)."""
+        return {
+            "label": self.label,
+            "sites_inspected": self.sites_inspected,
+            "found": self.found,
+            "found_major": self.found_major,
+            "rectified": self.rectified,
+            "closed": self.closed,
+            "rate": None if self.rate is None else round(self.rate, 4),
+            "close_rate": None if self.close_rate is None else round(self.close_rate, 4),
+            "overdue": self.overdue,
+            "major_open": self.major_open,
+            "orders": {
+                k: {
+                    "ordered": self.orders.get(k, OrderCount()).ordered,
+                    "in_force": self.orders.get(k, OrderCount()).in_force,
+                    "lifted": self.orders.get(k, OrderCount()).lifted,
+                }
+                for k in kinds
+            },
+        }
+
+
+@dataclass
+class Tally:
+    """The result of :func:`tally`: rows in report order, the total, and the order kinds seen."""
+
+    by: str
+    cutoff: dt.datetime
+    scope: Scope
+    rows: list[Figures]
+    total: Figures
+    order_kinds: list[str]
+    """Order kinds present, in the catalogue's order."""
+    order_labels: dict[str, str]
+
+    def table(self, title: str | None = None) -> Table:
+        """The tally as a :class:`Table` (Chinese heads, the definitions as notes)."""
+        columns = [
+            Column("key", DIMENSIONS[self.by]),
+            Column("sites_inspected", "排查场所", Kind.INT),
+            Column("found", "发现隐患", Kind.INT),
+            Column("found_major", "其中重大", Kind.INT),
+            Column("rectified", "已整改", Kind.INT),
+            Column("closed", "销号", Kind.INT),
+            Column("rate", "整改率", Kind.PERCENT),
+            Column("close_rate", "销号率", Kind.PERCENT),
+            Column("overdue", "逾期", Kind.INT),
+            Column("major_open", "重大未销号", Kind.INT),
+        ]
+        columns += [Column(f"order_{k}", self.order_labels[k], Kind.INT) for k in self.order_kinds]
+        if self.order_kinds:
+            columns += [
+                Column("orders_in_force", "处置措施在执行", Kind.INT),
+                Column("orders_lifted", "处置措施已解除", Kind.INT),
+            ]
+        notes = list(DEFINITIONS)
+        if self.by == "site_type":
+            notes.append("一个场所有多个类型的，分别计入各类型，各行之和可能大于合计。")
+        if self.order_kinds:
+            notes.append("处置措施各列为截止时已下达的数量（含已解除）。")
+        when = self.cutoff.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+        return Table(
+            title=title or f"按{DIMENSIONS[self.by]}统计（截至 {when}，{self.scope.label()}）",
+            columns=tuple(columns),
+            rows=tuple(self._row(f) for f in self.rows),
+            total=self._row(self.total),
+            notes=tuple(notes),
+            key=f"tally_{self.by}",
+        )
+
+    def _row(self, f: Figures) -> Row:
+        values: list[Any] = [
+            f.label,
+            f.sites_inspected,
+            f.found,
+            f.found_major,
+            f.rectified,
+            f.closed,
+            f.rate,
+            f.close_rate,
+            f.overdue,
+            f.major_open,
+        ]
+        values += [f.orders.get(k, OrderCount()).ordered for k in self.order_kinds]
+        if self.order_kinds:
+            values += [f.orders_in_force(), f.orders_lifted()]
+        return tuple(values)
+
+    def as_json(self) -> dict[str, Any]:
+        """The versioned JSON form (``"format": 1``) of ``report tallies --format json``."""
+        return {
+            "format": 1,
+            "cutoff": self.cutoff.isoformat(),
+            "by": self.by,
+            "scope": {
+                "county": self.scope.county,
+                "group": self.scope.group,
+                "pack": self.scope.pack,
+            },
+            "order_kinds": {k: self.order_labels[k] for k in self.order_kinds},
+            "rows": [f.as_json(self.order_kinds) for f in self.rows],
+            "total": self.total.as_json(self.order_kinds),
+            "definitions": list(DEFINITIONS),
+        }
+
+
+def tally(
+    projection: Projection,
+    packs: Sequence[RulePack] | PackIndex,
+    cutoff: dt.datetime,
+    by: str = "county",
+    *,
+    scope: Scope | None = None,
+) -> Tally:
+    """The figures of ``projection`` grouped ``by`` a dimension (:data:`DIMENSIONS`).
+
+    ``projection`` must be the ledger's state as of ``cutoff`` (``Ledger.projection_as_of``):
+    statuses are read as they are in it; ``cutoff`` gives the date overdue is judged on. Rows come
+    in report order (counties in the official order, groups by number, sections in document order,
+    重大 before 一般), the total last. Filters in ``scope`` must have been checked
+    (:func:`check_scope`); here they only select.
+    """
+    if by not in DIMENSIONS:
+        raise InputError(f"不能按“{by}”统计 / cannot tally by {by!r} (use {', '.join(DIMENSIONS)})")
+    if cutoff.tzinfo is None:
+        raise InputError("the cut-off time must be timezone-aware")
+    index = packs if isinstance(packs, PackIndex) else PackIndex(packs)
+    scope = scope or Scope()
+    today = cutoff_day(cutoff)
+    per_site = by in ("county", "township", "group", "site_type", "pack")
+    buckets: dict[Key, Figures] = {}
+    total = Figures("合计")
+
+    def bucket(key: Key) -> Figures:
+        fig = buckets.get(key)
+        if fig is None:
+            fig = buckets[key] = Figures(str(key[-1]), sites=set() if per_site else None)
+        return fig
+
+    if by in ("county", "township", "group", "site_type"):
+        # every registered site's buckets appear, zeros included: a county with no progress is news
+        types = index.pack_types(scope.pack) if scope.pack is not None else None
+        for state in projection.sites.values():
+            if scope.site_ok(state.site) and (types is None or types & set(state.site.site_types)):
+                for key in site_keys(by, state.site, index):
+                    bucket(key)
+    for site_id, site in inspected_sites(projection, scope).items():
+        assert total.sites is not None
+        total.sites.add(site_id)
+        if by == "pack":
+            continue
+        if per_site:
+            for key in site_keys(by, site, index):
+                sites = bucket(key).sites
+                assert sites is not None
+                sites.add(site_id)
+    if by == "pack":
+        for insp in projection.inspections.values():
+            if insp.status != "submitted" or (scope.pack and insp.pack_id != scope.pack):
+                continue
+            if scope.site_ok(site_of(projection, insp.site_id)):
+                sites = bucket((insp.pack_id, index.pack_label(insp.pack_id))).sites
+                assert sites is not None
+                sites.add(insp.site_id)
+    for f, site in hazards_in_scope(projection, index, scope):
+        total.add_finding(f, today)
+        for key in finding_keys(by, f, site, index):
+            bucket(key).add_finding(f, today)
+    for order, site, finding in orders_in_scope(projection, index, scope):
+        total.add_order(order)
+        if by in ("county", "township", "group", "site_type"):
+            keys = site_keys(by, site, index)
+        elif finding is not None:
+            keys = finding_keys(by, finding, site, index)
+        else:
+            keys = []
+        for key in keys:
+            bucket(key).add_order(order)
+    kinds = sorted(total.orders, key=index.order_rank)
+    return Tally(
+        by=by,
+        cutoff=cutoff,
+        scope=scope,
+        rows=[buckets[k] for k in sorted(buckets)],
+        total=total,
+        order_kinds=kinds,
+        order_labels={k: index.order_label(k) for k in kinds},
+    )

@@ -31,6 +31,8 @@ _COMMAND_MODULES = [
     "inspect_engine.cli.ledger_cmd",
     "inspect_engine.cli.sync_cmd",
     "inspect_engine.cli.report_cmd",
+    "inspect_engine.cli.notice_cmd",
+    "inspect_engine.cli.hazards_cmd",
 ]
 
 Handler = Callable[[argparse.Namespace], int]

@@ -1,0 +1,83 @@
+"""``inspect-engine notice INSPECTION``: the rectification notice (隐患整改通知书) of an inspection.
+
+Markdown to stdout, or to ``--out`` (Markdown or .docx, the format taken from ``--format`` or the
+file's suffix). The document is built in full before anything is written; on any error nothing
+is written and the exit code is 3 with a message naming the inspection and the ledger.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from inspect_engine.cli.ledger_args import common_parser, open_ledger
+from inspect_engine.errors import ExitCode, UsageError
+from inspect_engine.reports.labels import PackLabels
+from inspect_engine.reports.notice import build_notice, render_markdown, resolve_inspection
+from inspect_engine.reports.outfile import write_out
+
+FORMATS = {".md": "md", ".markdown": "md", ".docx": "docx"}
+
+
+def register(sub: Any) -> None:
+    """Add the ``notice`` command."""
+    p = sub.add_parser(
+        "notice",
+        parents=[common_parser()],
+        help="the rectification notice (隐患整改通知书) of one submitted inspection",
+        description="The rectification notice of one submitted inspection: site, addressee "
+        "(产权人/使用人 from the register), each hazard with its content, level, basis, "
+        "requirement, deadline and consequences, record-only findings apart, the campaign's "
+        "wording on what follows, signature lines. Built from the inspection as submitted, so "
+        "it is the same every time it is printed.",
+    )
+    p.add_argument("inspection", help="the inspection id, or a unique prefix of it")
+    p.add_argument(
+        "--format",
+        choices=["md", "docx"],
+        help="md (default) or docx (A4, printable; needs --out); default from --out's suffix",
+    )
+    p.add_argument("--out", type=Path, help="write here (atomically) instead of stdout")
+    p.set_defaults(handler=cmd_notice)
+
+
+def output_format(fmt: str | None, out: Path | None, formats: dict[str, str], default: str) -> str:
+    """``--format`` if given, else the format ``--out``'s suffix names, else ``default``."""
+    if fmt:
+        return fmt
+    if out is not None:
+        suffix = out.suffix.lower()
+        if suffix not in formats:
+            known = ", ".join(sorted(formats))
+            raise UsageError(
+                f"--out {out}: cannot tell the format from {suffix or 'no suffix'!r}"
+                f" (known: {known}); give --format"
+            )
+        return formats[suffix]
+    return default
+
+
+def cmd_notice(args: argparse.Namespace) -> int:
+    """Build the notice; write it to --out or stdout."""
+    fmt = output_format(args.format, args.out, FORMATS, "md")
+    if fmt == "docx" and args.out is None:
+        raise UsageError("--format docx needs --out FILE (a .docx is not for the terminal)")
+    with open_ledger(args, readonly=True) as ledger:
+        proj = ledger.projection
+        where = str(ledger.data_dir)
+        insp = resolve_inspection(proj, args.inspection, where)
+        notice = build_notice(proj, insp, PackLabels(ledger.data_dir))
+    if fmt == "docx":
+        from inspect_engine.reports.notice_docx import render_docx  # python-docx only when asked
+
+        data = render_docx(notice)
+    else:
+        data = render_markdown(notice).encode("utf-8")
+    if args.out is None:
+        sys.stdout.write(data.decode("utf-8"))
+    else:
+        write_out(args.out, data)
+        print(f"{notice.number}: {args.out} ({len(notice.hazards)} hazards)", file=sys.stderr)
+    return int(ExitCode.OK)

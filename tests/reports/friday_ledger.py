@@ -37,6 +37,7 @@ Orders: F1 责令停止使用 + 撤离人员 (ordered 09-02; 停止使用 lifted
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
 from inspect_engine.clock import CHINA, FixedClock
@@ -94,7 +95,7 @@ def _finding(
     title: str,
     level: str,
     deadline: dt.date,
-    consequences: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    consequences: Sequence[tuple[str, str]] = (),
     *,
     hazard: bool = True,
 ) -> Finding:
@@ -103,7 +104,7 @@ def _finding(
         pack_id=pack[0],
         pack_version=pack[1],
         title=Text(zh=title, en=rule_id),
-        level=level,  # type: ignore[arg-type]
+        level=level,
         hazard=hazard,
         consequences=[ConsequenceOut(code=c, zh=zh, en=c) for c, zh in consequences],
         rectification=Text(zh="限期整改", en="rectify"),
@@ -134,7 +135,9 @@ def build_ledger(data_dir: Path) -> dict[str, str]:
     with Ledger.open(data_dir, clock=clock, actor="测试") as led:
         led.register_sites(SITES)
 
-        def inspect(site: str, pack: tuple[str, str], when: dt.datetime, *found: Finding) -> list[str]:
+        def inspect(
+            site: str, pack: tuple[str, str], when: dt.datetime, *found: Finding
+        ) -> list[str]:
             clock.set(when - dt.timedelta(hours=1))
             insp = led.start_inspection(
                 site, pack_id=pack[0], pack_version=pack[1], method="open", inspectors=["张三"]
@@ -147,7 +150,8 @@ def build_ledger(data_dir: Path) -> dict[str, str]:
             BS,
             at(9, 2),
             _finding(BS, "BS.R.TILT", "房屋倾斜", "重大", dt.date(2020, 9, 10),
-                     [("stop_use", "立即停止使用"), ("evacuate", "撤离人员"), ("appraisal", "鉴定")]),
+                     [("stop_use", "立即停止使用"), ("evacuate", "撤离人员"),
+                      ("appraisal", "鉴定")]),
             _finding(BS, "BS.R.AGED_ANOMALY", "老旧房屋异常", "一般", dt.date(2020, 9, 5)),
         )  # fmt: skip
         led.order_for_findings("S1", [led.finding(ids["F1"])], ordered_on=dt.date(2020, 9, 2))
@@ -184,9 +188,7 @@ def build_ledger(data_dir: Path) -> dict[str, str]:
         )
         clock.set(at(9, 22))
         led.close_finding(ids["F1"], verifier="复查组")
-        stop_use = next(
-            o for o in led.projection.orders.values() if o.kind == "stop_use"
-        )
+        stop_use = next(o for o in led.projection.orders.values() if o.kind == "stop_use")
         led.lift_enforcement(stop_use.id, lifted_on=dt.date(2020, 9, 22), basis="复查合格")
 
         ids["F6"], ids["F7"] = inspect(

@@ -84,6 +84,8 @@ def _kv_table(doc: DocxDocument, rows: list[tuple[str, str]]) -> Table:
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
+    # fixed layout: Word and LibreOffice take the grid's widths, the cells' must agree
+    table.columns[0].width, table.columns[1].width = LABEL_WIDTH, TEXT_WIDTH
     for row, (label, text) in zip(table.rows, rows, strict=True):
         row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
         left, right = row.cells

@@ -463,3 +463,19 @@ def test_text_is_narrow(ledger_dir: tuple[Path, dict[str, str]]) -> None:
     assert max(cell_width(line) for line in text.splitlines()[:7]) <= 120
     clipped = report.table(TEXT_COLUMNS, clip=10).rows[0][3]
     assert clipped == "秀水镇安…" and cell_width(str(clipped)) <= 10
+
+
+def test_no_match_is_an_empty_list(
+    ledger_dir: tuple[Path, dict[str, str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A real question with no answer (no overdue 重大) is a list with no rows, exit 0."""
+    data, _ = ledger_dir
+    assert _list(data, level="重大", overdue_only=True) == []
+    out = data.parent / "none.csv"
+    args = ["hazards", "--data-dir", str(data), "--now", NOW, "--level", "重大", "--overdue"]
+    assert main([*args, "--out", str(out)]) == 0
+    assert out.read_bytes().decode("utf-8-sig").splitlines()[0].startswith("序号,隐患编号")
+    assert len(out.read_bytes().decode("utf-8-sig").splitlines()) == 1
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "（无）" in text and "共0项，其中逾期0项" in text

@@ -108,6 +108,8 @@ def test_docx_reads_back(ledger_dir: LedgerDir) -> None:
     assert "三、整改要求及后果" in texts and "2020年9月1日" in texts
     assert any(t.startswith("被通知单位（人）签收：") for t in texts)
     assert len(doc.tables) == 3
+    grid = [col.width for col in doc.tables[0].columns]
+    assert [round(w.mm) for w in grid if w is not None] == [28, 137]  # 165 mm: the text width
     first = {row.cells[0].text: row.cells[1].text for row in doc.tables[0].rows}
     assert first["隐患编号"] == "YH-20200901-001"
     assert first["隐患等级"] == "重大隐患"

@@ -71,6 +71,7 @@ from inspect_engine.reports.week import (
 )
 from inspect_engine.rulepack import RulePack
 from inspect_engine.site import Site
+from inspect_engine.storage import gc_paused
 
 Format = Literal["text", "md", "csv", "xlsx"]
 FORMATS: tuple[Format, ...] = ("text", "md", "csv", "xlsx")
@@ -204,23 +205,24 @@ def build_friday(
         )
     step("截止时台账", 2, stages)
 
-    start = min(p.manifest.campaign.start for p in in_scope)
-    weeks = weeks_between(start, report_week)
-    counties = tally(proj, index, report_week.cutoff, "county", scope=scope)
-    series = weekly_series(proj, index, weeks, scope=scope, key=_county_of)
-    step("逐周统计", 3, stages)
+    with gc_paused():  # many small objects over a big live heap (storage.gc_paused)
+        start = min(p.manifest.campaign.start for p in in_scope)
+        weeks = weeks_between(start, report_week)
+        counties = tally(proj, index, report_week.cutoff, "county", scope=scope)
+        series = weekly_series(proj, index, weeks, scope=scope, key=_county_of)
+        step("逐周统计", 3, stages)
 
-    phases = _phases(proj, index, scope, in_scope, report_week, counties)
-    title = _title(in_scope, len(weeks))
-    tables = [
-        _info_table(report_week, scope, in_scope, len(weeks)),
-        _county_table(counties, series, report_week),
-        _compare_table(counties, series),
-        _major_table(proj, index, scope, report_week),
-        _orders_table(proj, index, scope, report_week),
-        _phase_table(phases, report_week),
-        _weekly_table(series),
-    ]
+        phases = _phases(proj, index, scope, in_scope, report_week, counties)
+        title = _title(in_scope, len(weeks))
+        tables = [
+            _info_table(report_week, scope, in_scope, len(weeks)),
+            _county_table(counties, series, report_week),
+            _compare_table(counties, series),
+            _major_table(proj, index, scope, report_week),
+            _orders_table(proj, index, scope, report_week),
+            _phase_table(phases, report_week),
+            _weekly_table(series),
+        ]
     step("报表", 4, stages)
     return FridayReport(
         title=title,

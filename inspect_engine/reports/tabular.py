@@ -44,6 +44,7 @@ from openpyxl.writer.excel import ExcelWriter
 from inspect_engine.cli.output import cell_width, pad
 from inspect_engine.clock import CHINA
 from inspect_engine.fsio import FileOps, atomic_write
+from inspect_engine.storage import gc_paused
 
 Value = str | int | float | dt.date | dt.datetime | None
 """One cell's raw value. ``datetime`` is a subclass of ``date``: check it first."""
@@ -468,7 +469,9 @@ def write_xlsx(
     properties and the zip entries' timestamps, so the same sheets give byte-identical files.
     The workbook is built fully in memory before anything touches ``path``.
     """
-    data = xlsx_bytes(build_workbook(sheets, created=created, decorate=decorate), created=created)
+    with gc_paused():  # a big ledger in memory makes every collection slow (storage.gc_paused)
+        book = build_workbook(sheets, created=created, decorate=decorate)
+        data = xlsx_bytes(book, created=created)
     write_file(path, data)
 
 

@@ -8,6 +8,7 @@ is written and the exit code is 3 with a message naming the inspection and the l
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,9 @@ def cmd_notice(args: argparse.Namespace) -> int:
         proj = ledger.projection
         where = str(ledger.data_dir)
         insp = resolve_inspection(proj, args.inspection, where)
-        notice = build_notice(proj, insp, PackLabels(ledger.data_dir))
+        assert insp.submitted_at is not None  # resolve_inspection refuses the others
+        then = ledger.projection_as_of(dt.datetime.fromisoformat(insp.submitted_at))
+        notice = build_notice(proj, insp, PackLabels(ledger.data_dir), as_submitted=then)
     if fmt == "docx":
         from inspect_engine.reports.notice_docx import render_docx  # python-docx only when asked
 

@@ -3,8 +3,9 @@
 A notice is the document handed to the party responsible for a site after an inspection: what was
 found, on what basis, what to do, by when, and what follows if it is not done. It is built from
 the inspection **as submitted** — the findings exactly as the engine produced them, the rule's
-deadline — and never from what happened later (a 五落实 plan, a closure), so printing it again a
-month later gives the same document. The date on it is the submission date.
+deadline, the site's register entry as it stood then — and never from what happened later (a
+五落实 plan, a closure, a register edit), so printing it again a month later gives the same
+document. The date on it is the submission date.
 
 Only hazard findings (``hazard: true``) call for rectification; findings that record an
 illegality without a hazard appear in a separate section, for the record.
@@ -157,8 +158,20 @@ def _site_name(proj: Projection, insp: InspectionState) -> str:
     return state.site.name if state else insp.site_id
 
 
-def build_notice(proj: Projection, insp: InspectionState, labels: PackLabels) -> Notice:
-    """The notice of a submitted inspection (see the module docstring for what it rests on)."""
+def build_notice(
+    proj: Projection,
+    insp: InspectionState,
+    labels: PackLabels,
+    *,
+    as_submitted: Projection | None = None,
+) -> Notice:
+    """The notice of a submitted inspection (see the module docstring for what it rests on).
+
+    ``as_submitted``: the state as of the submission (``Ledger.projection_as_of``); the site's
+    register entry — addressee, address, telephone — is read from it, so a register edited
+    since does not rewrite a notice already handed over. Without it the current entry is used.
+    Numbers always come from ``proj`` (the whole ledger), so they match the hazard list.
+    """
     if insp.submitted_at is None:
         raise InputError(f"inspection {insp.id} is not submitted")
     findings = [proj.findings[fid] for fid in insp.finding_ids if fid in proj.findings]
@@ -168,7 +181,7 @@ def build_notice(proj: Projection, insp: InspectionState, labels: PackLabels) ->
             f"/ inspection {insp.id} raised no findings: there is nothing to rectify"
         )
     numbers = hazard_numbers(proj)
-    state = proj.sites.get(insp.site_id)
+    state = (as_submitted or proj).sites.get(insp.site_id) or proj.sites.get(insp.site_id)
     site = state.site if state else None
     hazards = [f for f in findings if f.status is not None]
     others = [f for f in findings if f.status is None]

@@ -8,8 +8,9 @@ golden files can hold them:
   2020-09-16 left open (overdue on 2020-09-21 by 5 days); a record-only finding (not a hazard).
 * 盂县 S2 (第五帮扶督导组), 2020-09-03 by 王五: a 一般 hazard 销号 (must not appear) and one
   销号 then reopened (must appear; due 2020-09-10, overdue by 11 days).
-* 平定县 S3 (第四帮扶督导组), 2020-09-05: a 一般 hazard due 2020-09-25 (open, not overdue); and an
-  inspection of S1 started and never submitted.
+* 平定县 S3 (第四帮扶督导组), 2020-09-05: a 一般 hazard due 2020-09-25 (open, not overdue); its
+  owner changed in the register on 2020-09-10 (赵海燕 → 钱小梅); and an inspection of S1 started
+  and never submitted.
 
 Golden files live in ``tests/data/reports/hazards/``. To regenerate them after an intended
 change, run ``INSPECT_ENGINE_REGEN_GOLDEN=1 .venv/bin/pytest tests/reports/test_hazards.py
@@ -261,6 +262,11 @@ def build_ledger(data_dir: Path) -> dict[str, str]:
             ],
         )  # fmt: skip
         ids.update(insp_c=c.id, exit=fc[0].id)
+        clock.set(at(10))  # the restaurant changed hands after the inspection
+        led.register_sites(
+            [site(3, "平定县", "娘子关镇", "第四帮扶督导组", ["crowded_place"],
+                  name="娘子关镇泉水饭店", owner="钱小梅")]
+        )  # fmt: skip
 
         # S1 again, started and never submitted
         clock.set(at(20))

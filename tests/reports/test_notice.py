@@ -39,7 +39,24 @@ def ledger_dir(tmp_path: Path, fixed_ids: None) -> LedgerDir:
 def _notice(data: Path, inspection: str) -> str:
     with Ledger.open(data, readonly=True) as led:
         insp = resolve_inspection(led.projection, inspection, str(data))
-        return render_markdown(build_notice(led.projection, insp, PackLabels(data)))
+        assert insp.submitted_at is not None
+        then = led.projection_as_of(dt.datetime.fromisoformat(insp.submitted_at))
+        notice = build_notice(led.projection, insp, PackLabels(data), as_submitted=then)
+        return render_markdown(notice)
+
+
+def test_register_edits_do_not_rewrite_a_notice(
+    ledger_dir: LedgerDir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """S3's owner changed after the inspection: the notice keeps the one it was addressed to."""
+    data, ids = ledger_dir
+    assert main(["notice", ids["insp_c"], "--data-dir", str(data)]) == 0
+    text = capsys.readouterr().out
+    assert "**赵海燕（产权人）**：" in text and "钱小梅" not in text
+    with Ledger.open(data, readonly=True) as led:
+        insp = led.inspection(ids["insp_c"])
+        current = render_markdown(build_notice(led.projection, insp, PackLabels(data)))
+    assert "**钱小梅（产权人）**：" in current  # without the as-of state: today's register
 
 
 def test_markdown_golden_by_prefix(

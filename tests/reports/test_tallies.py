@@ -6,11 +6,14 @@ report of the week 2020-09-21 (cut-off 2020-09-25 00:00 China time).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 
 from inspect_engine.cli.main import main
@@ -263,3 +266,22 @@ def test_tallies_cli_json_is_byte_identical(
     week_argv[week_argv.index("--week") + 1] = "2020-09-23"
     assert main(week_argv) == 0
     assert capsys.readouterr().out == first
+
+
+def test_tallies_cli_formats(
+    friday_dir: tuple[Path, dict[str, str]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["report", "tallies", "--data-dir", str(friday_dir[0]), "--quiet", "--by", "level"]
+    # a cut-off without an offset is China time
+    assert main([*base, "--cutoff", "2020-09-25T00:00", "--out", str(tmp_path / "t.csv")]) == 0
+    rows = list(csv.reader(io.StringIO((tmp_path / "t.csv").read_text(encoding="utf-8-sig"))))
+    assert rows[0][:3] == ["隐患等级", "排查场所", "发现隐患"]
+    assert rows[1][:3] == ["重大", "", "3"] and rows[-1][:3] == ["合计", "4", "6"]
+    assert main([*base, "--cutoff", "2020-09-25T00:00", "--out", str(tmp_path / "t.xlsx")]) == 0
+    ws = openpyxl.load_workbook(tmp_path / "t.xlsx")["统计"]
+    assert ws["A3"].value == "重大" and ws["C3"].value == 3 and ws["B3"].value is None
+    assert main([*base, "--week", "2020-09-21", "--format", "md"]) == 0
+    md = capsys.readouterr().out
+    assert "| **合计** | **4** | **6** | **3** | **4** | **2** | **66.7%** |" in md
+    assert main([*base, "--county", "阳曲县"]) == 3
+    assert "已有：城区、平定县、盂县" in capsys.readouterr().err

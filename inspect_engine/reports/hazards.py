@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 from inspect_engine.cli.output import cell_width
 from inspect_engine.errors import InputError
-from inspect_engine.projection import FindingState, Projection
+from inspect_engine.projection import FindingState, OrderState, Projection
 from inspect_engine.queries import FindingRow, open_findings
 from inspect_engine.rectification import ORDER_KINDS, OVERDUE_LABEL, STATUS_LABELS
 from inspect_engine.reports.labels import (
@@ -224,8 +224,17 @@ def hazard_list(
     elif sort == "level":
         rows.sort(key=lambda r: r.level != "重大")
     numbers = hazard_numbers(proj)
+    orders: dict[str, list[OrderState]] = {}  # in force, by finding: one pass, not one per row
+    for order in sorted(proj.orders.values(), key=lambda o: (o.ordered_on, o.id)):
+        if order.finding_id is not None and order.in_force:
+            orders.setdefault(order.finding_id, []).append(order)
     lines = tuple(
-        HazardLine(r, _values(proj, r, seq, numbers.get(r.finding_id, ""), labels))
+        HazardLine(
+            r,
+            _values(
+                proj, r, seq, numbers.get(r.finding_id, ""), labels, orders.get(r.finding_id, [])
+            ),
+        )
         for seq, r in enumerate(rows, 1)
     )
     filters = {
@@ -248,7 +257,12 @@ def _group(proj: Projection, site_id: str) -> str:
 
 
 def _values(
-    proj: Projection, row: FindingRow, seq: int, number: str, labels: PackLabels
+    proj: Projection,
+    row: FindingRow,
+    seq: int,
+    number: str,
+    labels: PackLabels,
+    orders: list[OrderState],
 ) -> dict[str, Value]:
     f = proj.findings[row.finding_id]
     insp = proj.inspections.get(f.inspection_id)
@@ -299,7 +313,7 @@ def _values(
         "verifier": "",
         "verified_on": None,
         "group": site.group if site else "",
-        "remarks": _remarks(proj, f),
+        "remarks": _remarks(f, orders),
     }
 
 
@@ -311,7 +325,7 @@ def _responsible(data: dict[str, Any], site_parties: list[str]) -> str:
     return "；".join(named or site_parties)
 
 
-def _remarks(proj: Projection, f: FindingState) -> str:
+def _remarks(f: FindingState, orders: list[OrderState]) -> str:
     """Reopenings (with the earlier 销号 and the reason), a moved deadline, orders in force."""
     notes = []
     closed: str | None = None
@@ -326,8 +340,7 @@ def _remarks(proj: Projection, f: FindingState) -> str:
         notes.append(
             f"规则时限{f.rule_deadline.isoformat()}，按五落实时限{f.plan.deadline.isoformat()}"
         )
-    for order in sorted(proj.orders.values(), key=lambda o: (o.ordered_on, o.id)):
-        if order.finding_id == f.id and order.in_force:
-            kind = ORDER_KINDS.get(order.kind, order.kind)
-            notes.append(f"已{kind}（{order.ordered_on.isoformat()}，未解除）")
+    for order in orders:
+        kind = ORDER_KINDS.get(order.kind, order.kind)
+        notes.append(f"已{kind}（{order.ordered_on.isoformat()}，未解除）")
     return "；".join(notes)

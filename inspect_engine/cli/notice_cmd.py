@@ -45,8 +45,15 @@ def register(sub: Any) -> None:
 
 
 def output_format(fmt: str | None, out: Path | None, formats: dict[str, str], default: str) -> str:
-    """``--format`` if given, else the format ``--out``'s suffix names, else ``default``."""
+    """``--format`` if given, else the format ``--out``'s suffix names, else ``default``.
+
+    A ``--format`` that contradicts a known suffix (``--format md --out x.docx``) is refused:
+    a file whose name lies about its content is worse than a usage error.
+    """
     if fmt:
+        named = formats.get(out.suffix.lower()) if out is not None else None
+        if named is not None and named != fmt:
+            raise UsageError(f"--format {fmt} but --out {out} names {named}; make them agree")
         return fmt
     if out is not None:
         suffix = out.suffix.lower()

@@ -20,7 +20,7 @@ from inspect_engine.clock import CHINA
 from inspect_engine.errors import InputError
 from inspect_engine.ledger import Ledger
 from inspect_engine.projection import InspectionState, Projection
-from inspect_engine.reports.labels import PackLabels
+from inspect_engine.reports.labels import PackLabels, basis_text
 from inspect_engine.reports.notice import build_notice, render_markdown, resolve_inspection
 from inspect_engine.reports.notice_docx import render_docx
 from tests.reports.test_hazards import GOLDEN, build_ledger, golden
@@ -225,3 +225,28 @@ def test_prefixes_and_empty_inspections() -> None:
         resolve_inspection(proj, "abd", "/data")
     with pytest.raises(InputError, match="raised no findings"):
         build_notice(proj, proj.inspections["abc1" + "0" * 28], PackLabels(packs=()))
+
+
+def test_labels_fall_back_without_the_pack() -> None:
+    """A finding of a pack not installed still prints: stored values, the pack id, plain rules."""
+    labels = PackLabels()
+    data = {
+        "pack_id": "gone",
+        "pack_version": "9.9.9",
+        "deadline_rule": "end of phase rectify",
+        "basis": {"source": {"section": "三(二)"}, "law": []},
+    }
+    assert labels.answer(data, "X.1", "yes") == "是"
+    assert labels.answer(data, "X.2", ["a", "b"]) == "a、b"
+    assert labels.answer(data, "X.3", 4.0) == "4"
+    assert labels.deadline_rule(data) == "至「rectify」阶段结束"
+    assert basis_text(labels, data) == "gone 三(二)"
+    assert labels.site_type("no_such_type") == "no_such_type"
+
+
+def test_format_and_suffix_must_agree(ledger_dir: LedgerDir) -> None:
+    """--format md with a .docx name is a usage error; nothing is written."""
+    data, ids = ledger_dir
+    out = data.parent / "x.docx"
+    args = ["notice", ids["insp_a"], "--data-dir", str(data), "--format", "md", "--out", str(out)]
+    assert main(args) == 2 and not out.exists()

@@ -99,7 +99,8 @@ class Notice:
     method: str
     inspectors: tuple[str, ...]
     document: str
-    """The campaign document: ``《…》（阳政办发〔2020〕99号）``."""
+    """The campaign document: ``《…》（阳政办发〔2020〕99号）``; empty when the pack the
+    inspection pinned is not installed here (the notice then names no document)."""
     hazards: tuple[NoticeItem, ...]
     others: tuple[NoticeItem, ...]
     closing: tuple[str, ...]
@@ -206,7 +207,7 @@ def build_notice(
         address = site.address or f"{site.county}{site.township}{site.village}"
 
     doc_number, doc_title = labels.document(insp.pack_id, insp.pack_version)
-    document = f"《{doc_title}》（{doc_number}）" if doc_number else doc_title
+    document = f"《{doc_title}》（{doc_number}）" if doc_number else ""  # pack not installed
     closing = [GENERAL_CLOSING]
     if hazards and doc_number in CAMPAIGN_CLOSING:
         section, words = CAMPAIGN_CLOSING[doc_number]
@@ -293,7 +294,8 @@ def intro(notice: Notice) -> str:
     )
     return (
         f"{zh_date(notice.inspected_on)}，{'、'.join(notice.inspectors)}"
-        f"依据{notice.document}，以{notice.method}方式对你单位（人）的{where}"
+        f"{f'依据{notice.document}，' if notice.document else ''}"
+        f"以{notice.method}方式对你单位（人）的{where}"
         f"进行了安全隐患排查，{found}："
     )
 

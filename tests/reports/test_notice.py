@@ -250,3 +250,15 @@ def test_format_and_suffix_must_agree(ledger_dir: LedgerDir) -> None:
     out = data.parent / "x.docx"
     args = ["notice", ids["insp_a"], "--data-dir", str(data), "--format", "md", "--out", str(out)]
     assert main(args) == 2 and not out.exists()
+
+
+def test_notice_without_the_pack(ledger_dir: LedgerDir, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a machine without the inspection's pack the notice still prints, naming no document."""
+    data, ids = ledger_dir
+    with Ledger.open(data, readonly=True) as led:
+        insp = led.inspection(ids["insp_a"])
+        monkeypatch.setattr(PackLabels, "pack", lambda self, pack_id, version: None)
+        text = render_markdown(build_notice(led.projection, insp, PackLabels(data)))
+    assert "2020年9月1日，张三、李四以明查方式对你单位（人）的冠山镇王家自建房" in text
+    assert "阳政办发" not in text and "| 判定依据 | building-safety 五(二)" in text
+    assert "该建筑（工程）目前的建设状态：extending" in text  # the stored value, unlabelled

@@ -31,7 +31,14 @@ from inspect_engine.reports.tabular import (
     write_file,
     write_xlsx,
 )
-from inspect_engine.reports.tallies import DIMENSIONS, PackIndex, Scope, check_scope, tally
+from inspect_engine.reports.tallies import (
+    DIMENSIONS,
+    PackIndex,
+    Scope,
+    check_scope,
+    projection_at,
+    tally,
+)
 from inspect_engine.reports.week import latest_report, week_containing
 from inspect_engine.rulepack import RulePack
 
@@ -212,7 +219,7 @@ def cmd_tallies(args: argparse.Namespace) -> int:
                 hint="import the site register first: inspect-engine sites import FILE",
             )
         check_scope(current, index, scope)
-        proj = ledger.projection_as_of(cutoff)
+        proj = projection_at(ledger, cutoff)
         progress("截止时台账", 1, 2)
         result = tally(proj, index, cutoff, args.by, scope=scope)
     progress("统计", 2, 2)

@@ -61,6 +61,7 @@ from inspect_engine.reports.tallies import (
     finding_pack,
     hazards_in_scope,
     orders_in_scope,
+    projection_at,
     tally,
 )
 from inspect_engine.reports.week import (
@@ -197,7 +198,7 @@ def build_friday(
     _check_campaign(report_week, in_scope)
     step("范围与周期", 1, stages)
 
-    proj = ledger.projection_as_of(report_week.cutoff)
+    proj = projection_at(ledger, report_week.cutoff)
     if not any(scope.site_ok(s.site) for s in proj.sites.values()):
         raise InputError(
             f"截至 {_when(report_week.cutoff)}，{scope.label()}没有登记场所 "

@@ -35,6 +35,7 @@ from typing import Any
 
 from inspect_engine.clock import CHINA
 from inspect_engine.errors import InputError
+from inspect_engine.ledger import Ledger
 from inspect_engine.packs import version_key
 from inspect_engine.projection import FindingState, OrderState, Projection
 from inspect_engine.rectification import ORDER_KINDS, Status
@@ -194,6 +195,23 @@ def county_key(county: str) -> Key:
 def cutoff_day(cutoff: dt.datetime) -> dt.date:
     """The date overdue is judged on: the cut-off's date in China time."""
     return cutoff.astimezone(CHINA).date()
+
+
+def projection_at(ledger: Ledger, cutoff: dt.datetime) -> Projection:
+    """The ledger's state as of ``cutoff``: ``ledger.projection_as_of(cutoff)``, without the rebuild
+    when nothing happened after the cut-off.
+
+    ``projection_as_of`` replays every event up to the cut-off (5.6 s for 700,000 events). When no
+    event is later than the cut-off, that replay is the ledger's own projection, which it keeps
+    built (the live projection equals a rebuild from the same events: docs/ledger.md); so the
+    events are scanned newest first, and the first one after the cut-off (on a Friday morning,
+    the first one looked at) sends the call to ``projection_as_of``.
+    """
+    if cutoff.tzinfo is None:
+        raise InputError("the cut-off time must be timezone-aware")
+    if any(event.at > cutoff for event in reversed(ledger.events())):
+        return ledger.projection_as_of(cutoff)
+    return ledger.projection
 
 
 def check_scope(proj: Projection, packs: PackIndex, scope: Scope) -> None:

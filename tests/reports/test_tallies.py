@@ -26,6 +26,7 @@ from inspect_engine.reports.tallies import (
     PackIndex,
     Scope,
     check_scope,
+    projection_at,
     tally,
     zh_order,
 )
@@ -285,3 +286,16 @@ def test_tallies_cli_formats(
     assert "| **合计** | **4** | **6** | **3** | **4** | **2** | **66.7%** |" in md
     assert main([*base, "--county", "阳曲县"]) == 3
     assert "已有：城区、平定县、盂县" in capsys.readouterr().err
+
+
+def test_projection_at_reuses_the_live_projection_only_when_nothing_is_later(
+    friday_ledger: Ledger,
+) -> None:
+    late = cutoff(10, 2)  # after every event of the fixed ledger
+    assert projection_at(friday_ledger, late) is friday_ledger.projection
+    assert friday_ledger.projection.digest() == friday_ledger.projection_as_of(late).digest()
+    # F3's plan and start are one second after W4's cut-off: the as-of projection it is
+    at_w4 = projection_at(friday_ledger, W4)
+    assert at_w4 is not friday_ledger.projection
+    assert at_w4.digest() == friday_ledger.projection_as_of(W4).digest()
+    assert projection_at(friday_ledger, W4 + dt.timedelta(seconds=1)) is friday_ledger.projection

@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# `make bench BENCH_SCALE=0.1`: the city is 1 (20,000 sites); generated ledgers are cached in
+# .bench-cache/ per scale, seed and generator version.
+BENCH_SCALE ?= 1
 
 .PHONY: run test lint typecheck pytest bench schema clean
 
@@ -33,7 +36,7 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+	BENCH_SCALE=$(BENCH_SCALE) $(BIN)/python -m benchmarks
 
 schema: $(STAMP)
 	$(BIN)/inspect-engine packs schema --write

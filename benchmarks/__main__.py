@@ -146,6 +146,7 @@ def main(argv: list[str] | None = None) -> None:
             f"inspections, {c['devices']} devices, {c['events']:,} events, {c['ledger_mb']} MB "
             f"({how}; generation took {c['generate_s']} s)"
         )
+    print(f"prepared in {prep['prepare_s']} s (generation included when it happened)")
     results = []
     for name in names:
         print(f"  running {name} …", file=sys.stderr, flush=True)

@@ -92,7 +92,9 @@ def register(sub: Any) -> None:
         p.add_argument("--group", help="帮扶督导组, as in the site register")
         p.add_argument("--county", help="县区, e.g. 平定县")
         p.add_argument("--pack", help="only this rule pack's inspections and findings")
-        p.add_argument("--out", type=Path, help="write here (atomically) instead of stdout")
+        p.add_argument(
+            "--out", type=Path, metavar="FILE", help="write here (atomically) instead of stdout"
+        )
         p.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
     friday = reports.add_parser(

@@ -214,7 +214,7 @@ def build_friday(
         step("逐周统计", 3, stages)
 
         phases = _phases(proj, index, scope, in_scope, report_week, counties)
-        title = _title(in_scope, len(weeks))
+        title = _title(in_scope, scope, len(weeks))
         tables = [
             _info_table(report_week, scope, in_scope, len(weeks)),
             _county_table(counties, series, report_week),
@@ -321,12 +321,12 @@ def _check_campaign(week: ReportWeek, packs: Sequence[RulePack]) -> None:
     )
 
 
-def _title(packs: Sequence[RulePack], week_no: int) -> str:
-    if len(packs) == 1:
-        name = packs[0].manifest.title.zh
-    else:
-        name = "阳泉市专项排查整治"
-    return f"{name}工作进展周报（第{week_no}周）"
+def _title(packs: Sequence[RulePack], scope: Scope, week_no: int) -> str:
+    """``阳泉市专项排查整治工作进展周报（第4周）``; a group's or county's report names it:
+    ``…周报（第四帮扶督导组，第4周）``."""
+    name = packs[0].manifest.title.zh if len(packs) == 1 else "阳泉市专项排查整治"
+    who = "" if scope.county is None and scope.group is None else f"{scope.label()}，"
+    return f"{name}工作进展周报（{who}第{week_no}周）"
 
 
 def _info_table(week: ReportWeek, scope: Scope, packs: Sequence[RulePack], week_no: int) -> Table:

@@ -177,6 +177,7 @@ def test_group_and_pack_scope(friday_ledger: Ledger, campaign_packs: list[RulePa
         friday_ledger, campaign_packs, week=dt.date(2020, 9, 21), group="第四帮扶督导组"
     )
     assert [r[0] for r in group.table("counties").rows] == ["平定县"]
+    assert group.title == "阳泉市专项排查整治工作进展周报（第四帮扶督导组，第4周）"
     assert group.table("info").rows[0] == ("统计范围", "第四帮扶督导组")
     env = build_friday(
         friday_ledger, campaign_packs, week=dt.date(2020, 10, 19), pack="eleven-prohibitions"

@@ -131,8 +131,14 @@ def register(sub: Any) -> None:
 
 
 def _format(args: argparse.Namespace, allowed: tuple[str, ...]) -> str:
+    named = SUFFIXES.get(args.out.suffix.lower()) if args.out is not None else None
     if args.format:
         fmt = str(args.format)
+        if named is not None and named != fmt:
+            raise UsageError(
+                f"--format {fmt} contradicts --out {args.out} (a {named} file name); "
+                "change one of them"
+            )
     elif args.out is not None:
         fmt = SUFFIXES.get(args.out.suffix.lower(), "")
         if fmt not in allowed:

@@ -235,6 +235,9 @@ def test_cli_errors_write_nothing(
     assert code == 2 and "--out" in err
     code, _, err = run([*base[:-1], str(tmp_path / "r.pdf")], capsys)
     assert code == 2 and "give --format" in err
+    code, _, err = run([*base, "--format", "md"], capsys)  # report.xlsx written as Markdown?
+    assert code == 2 and "contradicts" in err
+    assert out.read_bytes() == b"previous report"
 
 
 def test_cli_progress_on_stderr_and_data_on_stdout(

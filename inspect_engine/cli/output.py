@@ -4,25 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-import unicodedata
 from collections.abc import Sequence
 from typing import Any
+
+from inspect_engine.textwidth import cell_width, pad
 
 
 def emit_json(data: Any) -> None:
     """Write ``data`` as UTF-8 JSON (Chinese kept readable) to stdout."""
     json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")
-
-
-def cell_width(text: str) -> int:
-    """Terminal cells ``text`` takes: CJK characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def pad(text: str, width: int) -> str:
-    """``text`` padded with spaces to ``width`` terminal cells."""
-    return text + " " * max(0, width - cell_width(text))
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -23,12 +23,12 @@ from inspect_engine.datadir import resolve_data_dir
 from inspect_engine.errors import ExitCode, InputError, PackError, UsageError
 from inspect_engine.packs import load_pack, pack_sources
 from inspect_engine.reports.friday import FORMATS, Format, build_friday, write_friday
+from inspect_engine.reports.outfile import write_out
 from inspect_engine.reports.tabular import (
     Sheet,
     render_csv,
     render_markdown,
     render_text,
-    write_file,
     write_xlsx,
 )
 from inspect_engine.reports.tallies import (
@@ -246,5 +246,5 @@ def cmd_tallies(args: argparse.Namespace) -> int:
     if args.out is None:
         sys.stdout.write(data.decode("utf-8"))
     else:
-        write_file(args.out, data)
+        write_out(args.out, data)
     return int(ExitCode.OK)

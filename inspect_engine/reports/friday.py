@@ -37,6 +37,7 @@ from inspect_engine.errors import InputError, UsageError
 from inspect_engine.ledger import Ledger
 from inspect_engine.projection import FindingState, OrderState, Projection
 from inspect_engine.rectification import Status, status_label
+from inspect_engine.reports.outfile import write_out
 from inspect_engine.reports.series import Series, WeekFigures, weekly_series
 from inspect_engine.reports.tabular import (
     Column,
@@ -47,7 +48,6 @@ from inspect_engine.reports.tabular import (
     render_csv_sections,
     render_markdown,
     render_text,
-    write_file,
 )
 from inspect_engine.reports.tallies import (
     DEFINITIONS,
@@ -280,7 +280,7 @@ def write_friday(
             sys.stdout.write(data.decode("utf-8"))
             sys.stdout.flush()
         else:
-            write_file(out, data)
+            write_out(out, data)
     step("写出", 5, 5)
 
 

@@ -29,7 +29,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from inspect_engine.cli.output import cell_width
 from inspect_engine.errors import InputError
 from inspect_engine.projection import FindingState, OrderState, Projection
 from inspect_engine.queries import FindingRow, open_findings
@@ -44,6 +43,7 @@ from inspect_engine.reports.labels import (
 from inspect_engine.reports.numbering import hazard_numbers
 from inspect_engine.reports.tabular import Column, Kind, Row, Table, Value
 from inspect_engine.site import PARTY_LABELS
+from inspect_engine.textwidth import cell_width
 
 Sort = Literal["deadline", "county", "level"]
 SORTS: tuple[Sort, ...] = ("deadline", "county", "level")

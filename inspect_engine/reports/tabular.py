@@ -20,8 +20,9 @@ its document properties (created, modified) from the caller (a report passes its
 "now") and its zip entries fixed timestamps, in the order openpyxl wrote them; see
 :func:`xlsx_bytes`.
 
-Files are written atomically (:func:`write_file`): a temporary file in the target's directory,
-``fsync``, ``os.replace``. A failed render or write leaves the target as it was.
+Files are written atomically by :func:`inspect_engine.reports.outfile.write_out` (a temporary file
+in the target's directory, ``fsync``, ``os.replace``); a failed render or write leaves the target as
+it was and is reported as an input error naming the path.
 """
 
 from __future__ import annotations
@@ -41,10 +42,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from inspect_engine.cli.output import cell_width, pad
 from inspect_engine.clock import CHINA
-from inspect_engine.fsio import FileOps, atomic_write
+from inspect_engine.reports.outfile import write_out
 from inspect_engine.storage import gc_paused
+from inspect_engine.textwidth import cell_width, pad
 
 Value = str | int | float | dt.date | dt.datetime | None
 """One cell's raw value. ``datetime`` is a subclass of ``date``: check it first."""
@@ -472,14 +473,4 @@ def write_xlsx(
     with gc_paused():  # a big ledger in memory makes every collection slow (storage.gc_paused)
         book = build_workbook(sheets, created=created, decorate=decorate)
         data = xlsx_bytes(book, created=created)
-    write_file(path, data)
-
-
-def write_file(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` atomically and durably (``inspect_engine.fsio.atomic_write``).
-
-    A new file is created private to the user (0600, as every file inspect-engine writes: reports
-    name sites and people); an existing file keeps its mode. ``OSError`` is raised as is.
-    """
-    target = Path(path)
-    atomic_write(target.absolute(), data, FileOps())
+    write_out(Path(path), data)

@@ -33,7 +33,6 @@ import openpyxl
 import pytest
 
 from inspect_engine.cli.main import main
-from inspect_engine.cli.output import cell_width
 from inspect_engine.clock import CHINA, FixedClock
 from inspect_engine.findings import ConsequenceOut, Finding, Responsible, Trigger
 from inspect_engine.ledger import Ledger
@@ -49,6 +48,7 @@ from inspect_engine.reports.hazards import (
 from inspect_engine.reports.labels import PackLabels
 from inspect_engine.rulepack import Basis, LegalRef, SourceRef, Text
 from inspect_engine.site import Parties, PartyRecord, Site
+from inspect_engine.textwidth import cell_width
 
 GOLDEN = Path(__file__).parent.parent / "data" / "reports"
 REGEN = os.environ.get("INSPECT_ENGINE_REGEN_GOLDEN") == "1"

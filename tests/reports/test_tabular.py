@@ -65,7 +65,7 @@ def test_text_aligns_cjk_in_terminal_cells() -> None:
     assert "—" in lines[4] and "-1" in lines[4]
     assert lines[-1] == "注：整改率 = 已整改 ÷ 发现隐患"
     assert "68.4%" in lines[-2] and lines[-2].startswith("合计")
-    from inspect_engine.cli.output import cell_width
+    from inspect_engine.textwidth import cell_width
 
     ends = {
         cell_width(line[: line.index(n) + len(n)])

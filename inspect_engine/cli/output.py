@@ -27,3 +27,28 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
         "  ".join(pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
     ]
     return "\n".join(lines)
+
+
+class Progress:
+    """Progress of a long command on stderr, one line as each stage completes.
+
+    On a terminal the line is rewritten in place and ends with the last stage. Elsewhere (a log, a
+    pipe) every stage gets its own line, or only the last one with ``every_stage=False`` (sync,
+    whose stages are many and quick). ``quiet`` prints nothing.
+    """
+
+    def __init__(self, quiet: bool, label: str, *, every_stage: bool = True) -> None:
+        self.quiet = quiet
+        self.label = label
+        self.every_stage = every_stage
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.quiet:
+            return
+        line = f"[{self.label}] {stage} {done}/{total}"
+        if self.tty:
+            end = "\n" if done >= total else ""
+            print(f"\r{line}\x1b[K", end=end, file=sys.stderr, flush=True)
+        elif self.every_stage or done >= total:
+            print(line, file=sys.stderr, flush=True)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from inspect_engine.cli.ledger_args import clock_from, common_parser, open_ledger
+from inspect_engine.cli.output import Progress
 from inspect_engine.clock import CHINA
 from inspect_engine.datadir import resolve_data_dir
 from inspect_engine.errors import ExitCode, InputError, PackError, UsageError
@@ -43,25 +44,6 @@ from inspect_engine.reports.week import latest_report, week_containing
 from inspect_engine.rulepack import RulePack
 
 SUFFIXES = {".txt": "text", ".md": "md", ".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
-
-
-class Progress:
-    """Report progress on stderr: one line per finished stage (rewritten in place on a tty)."""
-
-    def __init__(self, quiet: bool, label: str) -> None:
-        self.quiet = quiet
-        self.label = label
-        self.tty = sys.stderr.isatty()
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if self.quiet:
-            return
-        line = f"[{self.label}] {stage} {done}/{total}"
-        if self.tty:
-            end = "\n" if done >= total else ""
-            print(f"\r{line}\x1b[K", end=end, file=sys.stderr, flush=True)
-        else:
-            print(line, file=sys.stderr, flush=True)
 
 
 def register(sub: Any) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from inspect_engine.cli.ledger_args import clock_from, common_parser, default_actor
-from inspect_engine.cli.output import emit_json, table
+from inspect_engine.cli.output import Progress, emit_json, table
 from inspect_engine.datadir import resolve_data_dir
 from inspect_engine.errors import ExitCode, InputError
 from inspect_engine.ledger import Ledger
@@ -95,25 +95,6 @@ def register(sub: Any) -> None:
 # --------------------------------------------------------------------------- helpers
 
 
-class _Progress:
-    """Progress on stderr: one line as each stage completes (updated in place on a terminal)."""
-
-    def __init__(self, quiet: bool, label: str) -> None:
-        self.quiet = quiet
-        self.label = label
-        self.tty = sys.stderr.isatty()
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if self.quiet:
-            return
-        line = f"[{self.label}] {stage} {done}/{total}"
-        if self.tty:
-            end = "\n" if done >= total else ""
-            print(f"\r{line}\x1b[K", end=end, file=sys.stderr, flush=True)
-        elif done >= total:
-            print(line, file=sys.stderr)
-
-
 @contextmanager
 def _endpoint(
     args: argparse.Namespace, data_dir: Path | str | None = None, *, readonly: bool = False
@@ -182,7 +163,7 @@ def _print_summaries(args: argparse.Namespace, summaries: list[Summary]) -> None
 
 def cmd_enroll(args: argparse.Namespace) -> int:
     """Make the hub, or enroll a laptop with it and pull the hub's events."""
-    progress = _Progress(args.quiet, "enroll")
+    progress = Progress(args.quiet, "enroll", every_stage=False)
     if args.as_hub:
         with _endpoint(args) as ep:
             device = init_hub(ep.ledger, office=args.office)
@@ -215,7 +196,7 @@ def cmd_enroll(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write a bundle of what the peer lacks."""
-    progress = _Progress(args.quiet, "export")
+    progress = Progress(args.quiet, "export", every_stage=False)
     with _endpoint(args, readonly=True) as ep:
         since: dict[str, int] | None = {} if args.full else None
         data, summary = export_bundle(ep, recipient=args.recipient, since=since, progress=progress)
@@ -238,7 +219,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     summaries: list[Summary] = []
     with _endpoint(args) as ep:
         for path in args.bundles:
-            progress = _Progress(args.quiet, f"import {path.name}")
+            progress = Progress(args.quiet, f"import {path.name}", every_stage=False)
             try:
                 summaries.append(import_bundle(ep, path, progress=progress))
             except Refused as err:
@@ -250,7 +231,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Push this laptop's events to the hub, then pull the hub's."""
-    progress = _Progress(args.quiet, "run")
+    progress = Progress(args.quiet, "run", every_stage=False)
     with _endpoint(args, args.hub) as hub, _endpoint(args) as laptop:
         result = run_direct(laptop, hub, progress=progress)
     _print_summaries(args, [result.push, result.pull])

@@ -52,7 +52,9 @@ def machine() -> dict[str, Any]:
         ram_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     except (ValueError, OSError, AttributeError):
         pass
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
     return {
+        "load_avg_1m_at_start": round(load[0], 2),
         "cpu": cpu,
         "cores": os.cpu_count(),
         "ram_gib": round(ram_gb, 1),
@@ -133,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     host = machine()
     print(
         f"machine: {host['cpu']}, {host['cores']} cores, {host['ram_gib']} GiB RAM, "
-        f"Python {host['python']}, {host['os']}"
+        f"Python {host['python']}, {host['os']}; load average {host['load_avg_1m_at_start']}"
     )
     prep = _child(["prepare", "--scale", str(args.scale), "--seed", str(args.seed)])
     if "error" in prep:

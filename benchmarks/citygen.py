@@ -18,10 +18,10 @@ What it makes (scale 1.0; every count scales linearly, ``--scale 0.1`` is a fiel
 * **Answers**: every item that applies to the site type, in walk order with skip logic
   (``relevant``), one ``inspection.answered`` event each. Each item's compliant value is read
   off the pack's rules (:class:`AnswerModel`); an inspection is non-compliant with probability
-  :data:`P_BAD` = 0.36, and then 1–3 items get a violating value, each a 重大-raising one with
-  probability :data:`P_MAJOR_ITEM` = 0.17. Intended rates (checked by the smoke test, measured by
-  :func:`campaign_stats`): **32–42 %** of inspections raise at least one finding, **5–10 %** a
-  重大 finding (plus whatever an honest compliant answer raises on its own).
+  :data:`P_BAD` = 0.36, and then 1–3 items get a violating value, more until the rules say a
+  finding stands; :data:`P_MAJOR` = 0.2 of the non-compliant ones are made to raise a 重大.
+  Intended rates (measured by :func:`campaign_stats`, checked by the smoke test): **30–40 %**
+  of inspections raise at least one hazard, **5–10 %** a 重大 one.
 * **Findings** come from the real engine (:func:`inspect_engine.evaluation.evaluate`, durable-
   rules), are submitted with the inspection, and the orders they carry are recorded
   (:meth:`Ledger.order_for_findings`).
@@ -31,6 +31,11 @@ What it makes (scale 1.0; every count scales linearly, ``--scale 0.1`` is a fiel
   重大: 五落实 plan 1–5 days after the finding (时限 30–75 days), 整改中, 60 % reported within the
   plan's 时限, 20 % late, 20 % still in 整改中 at the end. Every report is verified 2–14 days
   later: 销号, or (8 %) reopened as 复查不合格 and reported again.
+
+Measured at scale 1.0, seed 2020: 33.0 % of inspections with a hazard, 5.8 % with a 重大; 17.2
+answers per inspection; 8,936 hazards (65 % 销号, 18 % overdue at the end, 5.5 % reopened once
+or more); 3,162 enforcement orders; **522,292 events, 308 MB** (``ledger.db``); 5 min 10 s to
+generate on 2 cores (3.5 GB peak in the office process during the import).
 
 How it is written (truthfully, and in minutes rather than hours): the office ledger registers the
 sites; each device is a real data directory that imports the office's chain, then makes its own

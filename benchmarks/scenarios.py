@@ -286,6 +286,7 @@ def s_friday(paths: Paths, scale: float) -> Result:
         hazards = importlib.import_module("inspect_engine.reports.hazards")
         labels = importlib.import_module("inspect_engine.reports.labels")
         tabular = importlib.import_module("inspect_engine.reports.tabular")
+        outfile = importlib.import_module("inspect_engine.reports.outfile")
         packs = citygen.load_campaign_packs()
         t0 = time.perf_counter()
         with Ledger.open(paths.city, readonly=True) as ledger:
@@ -297,13 +298,14 @@ def s_friday(paths: Paths, scale: float) -> Result:
             unresolved = hazards.hazard_list(
                 proj, FRIDAY_CUTOFF.date(), labels.PackLabels(packs=packs), sort="county"
             )
-            tabular.write_file(out / "unresolved.csv", tabular.render_csv(unresolved.table()))
+            outfile.write_out(out / "unresolved.csv", tabular.render_csv(unresolved.table()))
         res.measured = time.perf_counter() - t0
         res.detail.update(
             open_s=t_open,
             friday_s=t_friday,
             unresolved_s=res.measured - t_open - t_friday,
             ledger_unresolved_rows=len(unresolved.lines),
+            same_unresolved_rows=len(unresolved.lines) == sql.unresolved_rows,
         )
     res.ratio = res.measured / res.baseline
     res.met = res.measured <= 2.0 and res.ratio <= 5.0

@@ -61,5 +61,7 @@ def test_scenario_runs(cache: Path, name: str) -> None:
         assert res.measured is not None and res.measured > 0
     if name == "evaluate":
         assert res.detail["agree"] is True
+    if name == "friday" and res.met is not None:
+        assert res.detail["same_unresolved_rows"] is True  # the ledger and SQL agree
     if name == "import":
         assert res.detail["new"] >= scenarios.BUNDLE_EVENTS

@@ -28,7 +28,8 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from operator import attrgetter
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -144,12 +145,13 @@ class EventDoc(BaseModel):
 EVENT_FIELDS = tuple(EventDoc.model_fields)
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One ledger event in memory: the fields of :class:`EventDoc`, cheap to make.
+class Event(NamedTuple):
+    """One ledger event in memory: the fields of :class:`EventDoc`, cheap to make and small.
 
     Build one with :func:`make_event` (a new event) or :meth:`from_doc` (a stored one). The
-    payload dict is shared with the stored document: never change it.
+    payload dict is shared with the stored document: never change it. A named tuple rather than
+    a frozen dataclass: a city ledger holds 700,000 of them, and a frozen dataclass's
+    ``__init__`` (one ``object.__setattr__`` per field) cost more than parsing the line.
     """
 
     v: int
@@ -205,6 +207,10 @@ class Event:
         if not trusted:
             EventDoc.model_validate(doc)
         return cls(**doc)
+
+
+ORDER_KEY = attrgetter("lamport", "device_id", "seq")
+"""``Event.order`` as a sort key computed in C (sorting 700,000 events)."""
 
 
 def make_event(

@@ -38,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import os
 import re
 import threading
 import time
@@ -59,6 +60,7 @@ from inspect_engine.datadir import (
 )
 from inspect_engine.errors import InputError, LedgerError, Problem, RefusedError
 from inspect_engine.events import (
+    ORDER_KEY,
     PAYLOADS,
     AnswerRecorded,
     DeviceEnrolled,
@@ -108,18 +110,30 @@ from inspect_engine.rectification import ORDER_KINDS, FiveImplementations
 from inspect_engine.site import Site
 from inspect_engine.storage import (
     FORMAT_VERSION,
+    SEGMENT_DIR,
     LedgerDamaged,
     LedgerWriteError,
+    LineIndex,
+    SegmentRef,
+    StatKey,
     TableFile,
     Tables,
     WriterLock,
     encode_file,
     gc_paused,
     parse_file,
+    read_segment,
+    stat_key,
+    write_segment,
 )
 
 FOLD_AT = 1000
 """Fold the journal into the ledger on the next append once it holds this many events."""
+SEAL_AT = max(1, int(os.environ.get("INSPECT_ENGINE_SEAL_AT", "") or 10_000))
+"""A fold that would leave ``ledger.db`` holding this many events or more seals them instead:
+they are written as sealed segment files of at most this many events each (never rewritten
+again), and ``ledger.db`` keeps only the references (docs/ledger.md, "Segments"). The
+environment variable ``INSPECT_ENGINE_SEAL_AT`` sets it (the tests seal every few events)."""
 MAX_EVIDENCE_BYTES = 200 * 1024 * 1024
 """Largest evidence file accepted (a long video would exceed it; photos do not)."""
 
@@ -231,7 +245,12 @@ class Ledger:
         self._lock = lock
         self._mutex = threading.RLock()
         self._main = TableFile(
-            data_dir / LEDGER_FILE, kind="main", ops=ops, readonly=readonly, immutable=["events"]
+            data_dir / LEDGER_FILE,
+            kind="main",
+            ops=ops,
+            readonly=readonly,
+            immutable=["events"],
+            convert=_to_event if readonly else None,
         )
         self._journal = TableFile(
             data_dir / JOURNAL_FILE,
@@ -245,6 +264,13 @@ class Ledger:
         self._meta: dict[str, Any] = {}
         self._events: list[Event] = []
         self._in_main = 0
+        self._sealed = 0
+        """How many of the events (the first ones) are in sealed segments."""
+        self._refs: list[SegmentRef] = []
+        self._seg_cache: dict[str, tuple[StatKey | None, list[Event]]] = {}
+        """Events of segments read already (immutable files), by name, with their stat key."""
+        self._max_order: tuple[int, str, int] | None = None
+        """The last event in the projection's order: later ones apply incrementally."""
         self._ids: dict[str, str] = {}
         self._heads: dict[str, Head] = {}
         self._lamport = 0
@@ -293,6 +319,7 @@ class Ledger:
         try:
             if not readonly:
                 ledger.cleaned_temp = cleanup_temp_files(path, [LEDGER_FILE, JOURNAL_FILE], ops)
+                ledger.cleaned_temp += ledger._cleanup_segment_temp()
                 ledger.cleaned_temp += ledger._cleanup_evidence_temp()
             ledger._load()
         except BaseException:
@@ -326,26 +353,61 @@ class Ledger:
         if self._dirty or self._file_keys() != self._keys:
             self._load()
 
-    def _read_files(self) -> tuple[Tables | None, Tables | None]:
+    def _read_files(self) -> tuple[Tables | None, list[Event], Tables | None]:
         attempts = 1 if not self.readonly else 50
         for _ in range(attempts):
             before = self._main.storage.current_key()
             main = self._main.load()
+            sealed = self._read_segments(main)
             journal = self._journal.load()
             if self._main.storage.current_key() == before:
-                return main, journal
+                return main, sealed, journal
             time.sleep(0.01)  # a writer replaced the ledger while we read: read again
         raise LedgerError(f"the ledger at {self.data_dir} kept changing while being read")
+
+    def _read_segments(self, main: Tables | None) -> list[Event]:
+        """The events of every sealed segment ``ledger.db`` references, in order, each segment
+        checked against its reference (count, SHA-256) and, when read for the first time, line by
+        line. Segments never change, so one read already is reused while its file is unchanged."""
+        refs, problems = _segment_refs(main, str(self.data_dir / LEDGER_FILE))
+        if problems:
+            raise LedgerDamaged(problems)
+        folder = self.data_dir / SEGMENT_DIR
+        events: list[Event] = []
+        cache: dict[str, tuple[StatKey | None, list[Event]]] = {}
+        for ref in refs:
+            st = self.ops.stat(folder / ref.name)
+            key = None if st is None else stat_key(st)
+            hit = self._seg_cache.get(ref.name)
+            if hit is not None and key is not None and hit[0] == key:
+                chunk = hit[1]
+            else:
+                parsed = read_segment(folder, ref, self.ops, convert=_to_event)
+                if parsed.problems:
+                    raise LedgerDamaged(parsed.problems)
+                part = _Part(str(folder / ref.name), parsed.tables.get("events", {}), parsed.lines)
+                pairs, bad = _check_events(part, full=False)
+                if bad:
+                    raise LedgerDamaged(bad)
+                chunk = [ev for _, ev in pairs]
+            cache[ref.name] = (key, chunk)
+            events += chunk
+        self._seg_cache = cache
+        self._refs = refs
+        return events
 
     def _load(self) -> None:
         with gc_paused():
             self._load_files()
+        if not self.readonly and self._in_main - self._sealed >= SEAL_AT:
+            # An older ledger.db (format 1) holds every event: seal them once, now.
+            self._fold_batch([])
 
     def _load_files(self) -> None:
         self._dirty = True
         self._main.reset()
         self._journal.reset()
-        main, journal = self._read_files()
+        main, sealed, journal = self._read_files()
         if main is None:
             if journal is not None:
                 raise LedgerDamaged(
@@ -363,20 +425,33 @@ class Ledger:
                 self._dirty = False
                 return
             self._create()
-            main, journal = self._read_files()
+            main, sealed, journal = self._read_files()
             assert main is not None
-        events, problems, meta = _check_main(main, self._main.storage, full=False)
+        storage = self._main.storage
+        tail = _Part(str(storage.path), main.get("events", {}), _lines_of(storage))
+        ids: dict[str, str] = {}
+        last: dict[str, Event] = {}
+        events, problems, meta = _check_main(
+            main, [sealed, tail], full=False, file=tail.file, ids=ids, last=last
+        )
+        n_sealed = len(sealed)
+        del sealed
         if problems:
             raise LedgerDamaged(problems)
         self._reset_memory()
         self._meta = meta
         self.device_id = str(meta["device_id"])
         self.created = str(meta.get("created", ""))
-        for event in events:
-            self._remember(event)
+        self._events, self._ids = events, ids
+        self._heads = {d: Head(e.seq, e.hash, e.lamport) for d, e in last.items()}
+        self._lamport = max((h.lamport for h in self._heads.values()), default=0)
         self._in_main = len(self._events)
+        self._sealed = n_sealed
+        jpart = _Part(str(self._journal.storage.path), {}, _lines_of(self._journal.storage))
+        if journal is not None:
+            jpart.rows = journal.get("events", {})
         pending, stale, jproblems = _check_journal(
-            journal, self._journal.storage, self.device_id, self._ids, self._heads
+            jpart if journal is not None else None, self.device_id, self._ids, self._heads
         )
         if jproblems:
             raise LedgerDamaged(jproblems)
@@ -388,14 +463,16 @@ class Ledger:
         for event in pending:
             self._remember(event)
         self._proj = Projection.build(self._events)
+        self._max_order = max(map(ORDER_KEY, self._events), default=None)
         self._keys = self._file_keys()
         self._dirty = False
 
     def _reset_memory(self) -> None:
         self.device_id = None
         self._events, self._ids, self._heads = [], {}, {}
-        self._in_main, self._lamport = 0, 0
+        self._in_main, self._lamport, self._sealed = 0, 0, 0
         self._proj = Projection()
+        self._max_order = None
 
     def _create(self) -> None:
         meta = {
@@ -410,6 +487,12 @@ class Ledger:
         self._ids[event.event_id] = event.hash
         self._heads[event.device_id] = Head(event.seq, event.hash, event.lamport)
         self._lamport = max(self._lamport, event.lamport)
+
+    def _cleanup_segment_temp(self) -> list[str]:
+        folder = self.data_dir / SEGMENT_DIR
+        names = [n for n in self.ops.listdir(folder) if n.startswith(".") and ".tmp-" in n]
+        targets = sorted({n[1:].split(".tmp-")[0] for n in names})
+        return cleanup_temp_files(folder, targets, self.ops)
 
     def _cleanup_evidence_temp(self) -> list[str]:
         root = self.data_dir / EVIDENCE_DIR
@@ -449,12 +532,13 @@ class Ledger:
         if self._batch is not None:
             self._batch.append(event)
             self._remember(event)
-            self._proj.apply(event)
+            self._apply(event)
             return event
         fold = len(self._events) - self._in_main >= FOLD_AT
+        sealed = False
         try:
             if fold:
-                self._write_fold(self._events[self._in_main :] + [event])
+                sealed = self._write_fold(self._events[self._in_main :] + [event])
             else:
                 self._journal.append("events", [event.to_doc()])
             self._keys = self._file_keys()
@@ -464,19 +548,56 @@ class Ledger:
         self._remember(event)
         if fold:
             self._in_main = len(self._events)
-        self._proj.apply(event)
+            if sealed:
+                self._sealed = self._in_main
+        self._apply(event)
         return event
 
-    def _write_fold(self, events: list[Event]) -> None:
+    def _write_fold(self, events: list[Event]) -> bool:
         """Write ``events`` into the ledger in one write, then empty the journal.
 
         A crash between the two leaves journal events that are already in the ledger, which
         the next load recognises (:func:`_check_journal`). The caller handles errors.
+
+        When ``ledger.db`` would then hold :data:`SEAL_AT` events or more, its events and the
+        new ones are sealed instead: written as segment files (each complete and fsync'd), then
+        ``ledger.db`` is replaced by one naming them, with no events of its own. Until that
+        replace, the segments are unreferenced files and the ledger is as it was; after it, the
+        events are in the segments. Either way nothing acknowledged is lost.
         """
-        if events:
+        tail = self._in_main - self._sealed
+        sealed = tail + len(events) >= SEAL_AT
+        if sealed:
+            self._seal(self._events[self._sealed : self._in_main] + events)
+        elif events:
             self._main.append("events", [e.to_doc() for e in events])
         if self._journal.records("events"):
             self._journal.clear("events")
+        return sealed
+
+    def _seal(self, events: list[Event]) -> None:
+        """Write ``events`` (``ledger.db``'s and the new ones) as sealed segments, then replace
+        ``ledger.db`` with the meta record and every segment reference (one atomic write)."""
+        folder = self.data_dir / SEGMENT_DIR
+        refs = list(self._refs)
+        with gc_paused():
+            for start in range(0, len(events), SEAL_AT):
+                docs = [e.to_doc() for e in events[start : start + SEAL_AT]]
+                refs.append(write_segment(folder, len(refs) + 1, docs, self.ops))
+        self._main.write_all(
+            {
+                "meta": {"1": dict(self._meta)},
+                "segments": {str(i + 1): r.to_doc() for i, r in enumerate(refs)},
+            }
+        )
+        # The new segments are known (written by us): remember their events without re-reading.
+        for start, ref in zip(range(0, len(events), SEAL_AT), refs[len(self._refs) :], strict=True):
+            st = self.ops.stat(folder / ref.name)
+            self._seg_cache[ref.name] = (
+                None if st is None else stat_key(st),
+                events[start : start + SEAL_AT],
+            )
+        self._refs = refs
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
@@ -504,12 +625,19 @@ class Ledger:
         """Fold the journal and a finished batch (the last ``events`` in memory) in one write."""
         journal = self._events[self._in_main : len(self._events) - len(events)]
         try:
-            self._write_fold(journal + events)
+            sealed = self._write_fold(journal + events)
             self._keys = self._file_keys()
         except BaseException:
             self._dirty = True
             raise
         self._in_main = len(self._events)
+        if sealed:
+            self._sealed = self._in_main
+
+    def _apply(self, event: Event) -> None:
+        """Apply one event of this device to the projection (it sorts after every other)."""
+        self._proj.apply(event)
+        self._max_order = event.order
 
     def checkpoint(self) -> int:
         """Fold the journal into the ledger now; returns how many events were folded."""
@@ -1125,8 +1253,15 @@ class Ledger:
             self._batch.extend(ordered)
             for ev in ordered:
                 self._remember(ev)
+        ordered.sort(key=lambda e: e.order)
         with gc_paused():
-            self._proj = Projection.build(self._events)
+            if self._max_order is None or ordered[0].order > self._max_order:
+                # All sort after everything applied: applying them now equals a rebuild.
+                for ev in ordered:
+                    self._proj.apply(ev)
+            else:
+                self._proj = Projection.build(self._events)
+            self._max_order = max(self._max_order or ordered[-1].order, ordered[-1].order)
         return ImportResult(len(ordered), present)
 
     # -- reports on the ledger itself -------------------------------------------------------
@@ -1141,6 +1276,10 @@ class Ledger:
                 f.status.value for f in proj.findings.values() if f.status is not None
             )
             main_st = self.ops.stat(self.data_dir / LEDGER_FILE)
+            sealed_bytes = 0
+            for ref in self._refs:
+                seg_st = self.ops.stat(self.data_dir / SEGMENT_DIR / ref.name)
+                sealed_bytes += seg_st.st_size if seg_st else 0
             journal_st = self.ops.stat(self.data_dir / JOURNAL_FILE)
             return LedgerInfo(
                 data_dir=self.data_dir,
@@ -1148,7 +1287,7 @@ class Ledger:
                 device_id=self.device_id,
                 created=self.created,
                 format_version=FORMAT_VERSION,
-                ledger_bytes=main_st.st_size if main_st else 0,
+                ledger_bytes=(main_st.st_size if main_st else 0) + sealed_bytes,
                 journal_bytes=journal_st.st_size if journal_st else 0,
                 events=self._in_main,
                 journal_events=len(self._events) - self._in_main,
@@ -1199,9 +1338,15 @@ class Ledger:
             atomic_write(dest, data, self.ops)
         except OSError as err:
             raise LedgerWriteError(f"could not write the backup {dest}: {err.strerror}") from err
+        del data, tables
         got = self.ops.read(dest)
-        parsed = parse_file(got[0] if got else b"", str(dest), "main")
-        problems = parsed.problems or _check_main(parsed.tables, None, full=True, file=str(dest))[1]
+        with gc_paused():
+            parsed = parse_file(got[0] if got else b"", str(dest), "main", convert=_to_full_event)
+        del got
+        part = _Part(str(dest), parsed.tables.get("events", {}), parsed.lines)
+        problems = (
+            parsed.problems or (_check_main(parsed.tables, [part], full=True, file=part.file)[1])
+        )
         if problems:
             raise LedgerError(f"the backup {dest} does not verify: {problems[0].render()}")
         return dest
@@ -1245,7 +1390,7 @@ def _kept(current: Any) -> list[Evidence]:
 
 def _shape_problem(doc: Any) -> str | None:
     """Cheap structural check of a stored event (the line's CRC already proved it intact)."""
-    if not isinstance(doc, dict) or set(doc) != _EVENT_KEYS:
+    if not isinstance(doc, dict) or doc.keys() != _EVENT_KEYS:
         return "not an event (wrong fields)"
     if not (
         type(doc["seq"]) is int
@@ -1262,67 +1407,161 @@ def _shape_problem(doc: Any) -> str | None:
     return None
 
 
-def _where(storage: Any, table: str, doc_id: str) -> int | None:
+def _to_event(table: str, doc: dict[str, Any]) -> Any:
+    """``parse_file``'s convert: an event document that has the shape becomes an :class:`Event`
+    at once (its document is dropped); anything else stays a document for the checks to name.
+
+    The checks are :func:`_shape_problem`'s, inlined: this runs once per event on every open."""
+    if table != "events" or doc.keys() != _EVENT_KEYS:
+        return doc
+    prev = doc["prev"]
+    if (
+        type(doc["seq"]) is int
+        and type(doc["lamport"]) is int
+        and type(doc["event_id"]) is str
+        and type(doc["device_id"]) is str
+        and type(doc["hash"]) is str
+        and type(doc["time"]) is str
+        and type(doc["payload"]) is dict
+        and doc["kind"] in PAYLOADS
+        and (prev is None or type(prev) is str)
+    ):
+        return _new_event(
+            Event,
+            (
+                doc["v"],
+                doc["event_id"],
+                doc["device_id"],
+                doc["seq"],
+                doc["lamport"],
+                doc["time"],
+                doc["actor"],
+                doc["kind"],
+                doc["payload"],
+                prev,
+                doc["hash"],
+            ),
+        )
+    return doc
+
+
+_new_event = tuple.__new__
+
+
+def _to_full_event(table: str, doc: dict[str, Any]) -> Any:
+    """Like :func:`_to_event`, with every check of ``verify`` (payload, hash)."""
+    if table == "events" and document_problem(doc) is None:
+        return Event.from_doc(doc, trusted=True)
+    return doc
+
+
+@dataclass
+class _Part:
+    """Records of one file's events table, with where they are."""
+
+    file: str
+    rows: dict[str, Any]
+    """Record id → event (converted while read) or document."""
+    lines: LineIndex | None
+
+    def line(self, doc_id: str) -> int | None:
+        return None if self.lines is None else self.lines.get(("events", doc_id))
+
+
+def _lines_of(storage: Any) -> LineIndex | None:
     parsed = getattr(storage, "parsed", None)
-    if parsed is None:
-        return None
-    line: int | None = parsed.lines.get((table, doc_id))
-    return line
+    return None if parsed is None else parsed.lines
 
 
-def _check_events(
-    table: dict[str, dict[str, Any]],
-    storage: Any,
-    file: str,
-    *,
-    full: bool,
-) -> tuple[list[tuple[str, Event]], list[Problem]]:
+def _segment_refs(main: Tables | None, file: str) -> tuple[list[SegmentRef], list[Problem]]:
+    """The sealed segments ``ledger.db`` references, in order."""
+    refs: list[SegmentRef] = []
+    problems: list[Problem] = []
+    if main is None:
+        return refs, problems
+    for doc_id, doc in main.get("segments", {}).items():
+        ref = SegmentRef.from_doc(doc) if isinstance(doc, dict) else None
+        if ref is None:
+            problems.append(Problem(file, f"segments#{doc_id}", "malformed segment reference"))
+            continue
+        refs.append(ref)
+    return refs, problems
+
+
+def _check_events(part: _Part, *, full: bool) -> tuple[list[tuple[str, Event]], list[Problem]]:
     events: list[tuple[str, Event]] = []
     problems: list[Problem] = []
-    for doc_id, doc in table.items():
-        why = document_problem(doc) if full else _shape_problem(doc)
-        if why is not None:
-            line = _where(storage, "events", doc_id)
-            problems.append(Problem(file, f"events#{doc_id}", why, line))
+    for doc_id, item in part.rows.items():
+        if type(item) is Event:
+            events.append((doc_id, item))
             continue
-        events.append((doc_id, Event.from_doc(doc, trusted=not full)))
+        why = document_problem(item) if full else _shape_problem(item)
+        if why is not None:
+            problems.append(Problem(part.file, f"events#{doc_id}", why, part.line(doc_id)))
+            continue
+        events.append((doc_id, Event.from_doc(item, trusted=not full)))
     return events, problems
 
 
 def _check_main(
-    tables: Tables, storage: Any, *, full: bool, file: str | None = None
+    tables: Tables,
+    sources: Sequence[list[Event] | _Part],
+    *,
+    full: bool,
+    file: str,
+    ids: dict[str, str] | None = None,
+    last: dict[str, Event] | None = None,
 ) -> tuple[list[Event], list[Problem], dict[str, Any]]:
-    """Events of a parsed ``ledger.db`` with every chain checked; problems located."""
-    file = file or str(getattr(storage, "path", LEDGER_FILE))
+    """Events of ``ledger.db`` (its sealed segments' already checked, then its own) with every
+    device's chain checked across them; problems located. ``ids`` and ``last``, when given, are
+    filled with every event id's hash and each device's newest event."""
     problems: list[Problem] = []
     metas = list(tables.get("meta", {}).values())
     meta: dict[str, Any] = metas[0] if len(metas) == 1 else {}
     device = meta.get("device_id")
     if not isinstance(device, str) or not re.match(r"^[0-9a-f]{32}$", device):
         problems.append(Problem(file, "meta", "no device identity (meta record missing or bad)"))
-    pairs, bad = _check_events(tables.get("events", {}), storage, file, full=full)
-    problems += bad
-    heads: dict[str, Head] = {}
-    ids: dict[str, str] = {}
+    last = {} if last is None else last
+    ids = {} if ids is None else ids
     events: list[Event] = []
-    for doc_id, ev in pairs:
-        line = _where(storage, "events", doc_id)
-        key = f"events#{doc_id} device {ev.device_id[:8]} seq {ev.seq}"
-        if ev.event_id in ids:
-            problems.append(Problem(file, key, "event id appears twice", line))
-            continue
-        why = link_problem(heads.get(ev.device_id), ev)
-        if why is not None:
-            problems.append(Problem(file, key, why, line))
-        heads[ev.device_id] = Head(ev.seq, ev.hash, ev.lamport)
-        ids[ev.event_id] = ev.hash
-        events.append(ev)
+    for source in sources:
+        if isinstance(source, _Part):
+            pairs, bad = _check_events(source, full=full)
+            problems += bad
+            where: _Part | None = source
+        else:
+            pairs = [("", ev) for ev in source]
+            where = None
+        for doc_id, ev in pairs:
+            before = last.get(ev.device_id)
+            if (
+                ev.event_id in ids
+                or (before is None and (ev.seq != 1 or ev.prev is not None))
+                or (
+                    before is not None
+                    and (
+                        ev.seq != before.seq + 1
+                        or ev.prev != before.hash
+                        or ev.lamport <= before.lamport
+                    )
+                )
+            ):
+                line = where.line(doc_id) if where is not None else None
+                key = f"events#{doc_id} device {ev.device_id[:8]} seq {ev.seq}"
+                loc = where.file if where is not None else file
+                if ev.event_id in ids:
+                    problems.append(Problem(loc, key, "event id appears twice", line))
+                    continue
+                head = None if before is None else Head(before.seq, before.hash, before.lamport)
+                problems.append(Problem(loc, key, str(link_problem(head, ev)), line))
+            last[ev.device_id] = ev
+            ids[ev.event_id] = ev.hash
+            events.append(ev)
     return events, problems, meta
 
 
 def _check_journal(
-    tables: Tables | None,
-    storage: Any,
+    part: _Part | None,
     device: str,
     ids: dict[str, str],
     heads: dict[str, Head],
@@ -1330,15 +1569,15 @@ def _check_journal(
     full: bool = False,
 ) -> tuple[list[Event], bool, list[Problem]]:
     """The journal's events not yet in the ledger, whether some already are, and problems."""
-    if tables is None:
+    if part is None:
         return [], False, []
-    file = str(getattr(storage, "path", JOURNAL_FILE))
-    pairs, problems = _check_events(tables.get("events", {}), storage, file, full=full)
+    file = part.file
+    pairs, problems = _check_events(part, full=full)
     pending: list[Event] = []
     stale = False
     head = heads.get(device)
     for doc_id, ev in pairs:
-        line = _where(storage, "events", doc_id)
+        line = part.line(doc_id)
         key = f"events#{doc_id} seq {ev.seq}"
         if ev.device_id != device:
             problems.append(
@@ -1388,14 +1627,20 @@ def _verify(path: Path, ops: FileOps) -> VerifyReport:
             )
         return report
     report.exists = True
-    parsed = parse_file(got, str(main_path), "main")
+    parsed = parse_file(got, str(main_path), "main", convert=_to_full_event)
+    del got
     report.problems += parsed.problems
-
-    class _Lines:
-        def __init__(self, p: Any, file: Path) -> None:
-            self.parsed, self.path = p, file
-
-    events, problems, meta = _check_main(parsed.tables, _Lines(parsed, main_path), full=True)
+    refs, bad = _segment_refs(parsed.tables, str(main_path))
+    report.problems += bad
+    sources: list[list[Event] | _Part] = []
+    folder = path / SEGMENT_DIR
+    for ref in refs:
+        seg = read_segment(folder, ref, ops, convert=_to_full_event)
+        report.problems += seg.problems
+        sources.append(_Part(str(folder / ref.name), seg.tables.get("events", {}), seg.lines))
+    sources.append(_Part(str(main_path), parsed.tables.get("events", {}), parsed.lines))
+    events, problems, meta = _check_main(parsed.tables, sources, full=True, file=str(main_path))
+    del sources
     report.problems += problems
     report.events = len(events)
     ids = {e.event_id: e.hash for e in events}
@@ -1404,12 +1649,11 @@ def _verify(path: Path, ops: FileOps) -> VerifyReport:
         heads[e.device_id] = Head(e.seq, e.hash, e.lamport)
     pending: list[Event] = []
     if jgot is not None:
-        jparsed = parse_file(jgot, str(journal_path), "journal")
+        jparsed = parse_file(jgot, str(journal_path), "journal", convert=_to_full_event)
         report.problems += jparsed.problems
         device = str(meta.get("device_id", ""))
-        pending, _, jproblems = _check_journal(
-            jparsed.tables, _Lines(jparsed, journal_path), device, ids, heads, full=True
-        )
+        jpart = _Part(str(journal_path), jparsed.tables.get("events", {}), jparsed.lines)
+        pending, _, jproblems = _check_journal(jpart, device, ids, heads, full=True)
         report.problems += jproblems
         report.journal_events = len(pending)
     everything = events + pending
@@ -1477,8 +1721,9 @@ def salvage(
     Run only when asked (``inspect-engine ledger rebuild --salvage``). Every readable, valid
     event that continues its device's chain from seq 1 is kept; the rest of a chain after a
     break is listed as dropped. The damaged ``ledger.db`` and ``journal.db`` are copied into
-    ``damaged-<time>/`` first; the new ``ledger.db`` replaces the old one atomically. A ledger
-    that verifies is left alone.
+    ``damaged-<time>/`` first; the new ``ledger.db`` (every kept event in it, no segments)
+    replaces the old one atomically; then the sealed segments, no longer referenced, are moved
+    into ``damaged-<time>/segments/``. A ledger that verifies is left alone.
     """
     path = resolve_data_dir(data_dir)
     ops = ops or FileOps()
@@ -1498,7 +1743,17 @@ def salvage(
                 f"cannot salvage {path}: the device identity (meta record) is unreadable",
                 hint="restore ledger.db from a backup (inspect-engine ledger backup)",
             )
-        docs, notes = _salvage_docs(main, "events")
+        folder = path / SEGMENT_DIR
+        segment_names = sorted(
+            n for n in ops.listdir(folder) if not n.startswith(".") and n.endswith(".db")
+        )
+        docs: list[dict[str, Any]] = []
+        for name in segment_names:
+            sdocs, snotes = _salvage_docs(_read(ops, folder / name), "events")
+            docs += sdocs
+            report.dropped += [f"{SEGMENT_DIR}/{name} {n}" for n in snotes]
+        mdocs, notes = _salvage_docs(main, "events")
+        docs += mdocs
         jdocs, jnotes = _salvage_docs(journal, "events")
         report.dropped += [f"{LEDGER_FILE} {n}" for n in notes]
         report.dropped += [f"{JOURNAL_FILE} {n}" for n in jnotes]
@@ -1545,6 +1800,13 @@ def salvage(
         if journal is not None:
             ops.unlink(path / JOURNAL_FILE)
             ops.fsync_dir(path)
+        if segment_names:
+            # ledger.db no longer references them: move them aside with the damaged files.
+            ops.makedirs(aside / SEGMENT_DIR)
+            for name in segment_names:
+                ops.replace(str(folder / name), aside / SEGMENT_DIR / name)
+            ops.fsync_dir(aside / SEGMENT_DIR)
+            ops.fsync_dir(folder)
         return report
     except OSError as err:
         raise LedgerWriteError(f"salvage of {path} failed: {err.strerror or err}") from err

@@ -36,19 +36,24 @@ UTF-8 text, one record a line, each line ``<crc32 of the JSON, 8 hex digits> <JS
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import gc
 import hashlib
 import json
 import os
+import re
 import socket
+import threading
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
+from pydantic_core import from_json
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
@@ -57,11 +62,16 @@ from inspect_engine.fsio import FileOps, atomic_write
 
 FORMAT_NAME = "inspect-engine-ledger"
 """The ``format`` value in the header line of every ledger file."""
-FORMAT_VERSION = 1
-"""The file format version this code reads and writes."""
+FORMAT_VERSION = 2
+"""The file format version this code writes. Version 2 added sealed segment files referenced by
+``ledger.db`` (its ``segments`` table): a version-1 reader would not see their events, so it
+must refuse the file rather than read part of the ledger."""
+OLDEST_VERSION = 1
+"""The oldest file format version this code reads (version 1: every event in ``ledger.db``)."""
 
-Tables = dict[str, dict[str, dict[str, Any]]]
-"""TinyDB's view of a file: table name → record id (as a string) → document."""
+Tables = dict[str, dict[str, Any]]
+"""TinyDB's view of a file: table name → record id (as a string) → document (or what a parse's
+``convert`` made of it)."""
 StatKey = tuple[int, int, int, int, int]
 
 
@@ -95,6 +105,10 @@ def gc_paused() -> Iterator[None]:
     With a large ledger in memory, every collection rescans tens of thousands of live objects;
     parsing or encoding a file allocates enough to trigger many of them (measured: most of a
     fold's time). Reference counting still frees everything meanwhile.
+
+    On leaving, the objects made meanwhile are frozen (``gc.freeze``): the cyclic collector
+    no longer scans them. Objects in reference cycles made during the pause would then wait
+    for the process to end; the ledger's events, documents and projection have none.
     """
     was = gc.isenabled()
     gc.disable()
@@ -102,6 +116,11 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         if was:
+            # Everything allocated meanwhile sits in the youngest generation: the first
+            # collection after this would traverse all of it (measured 1-2 s after loading
+            # 200,000 events). Move it to the permanent generation instead: what it holds is
+            # long-lived (events, projection) and acyclic; reference counting still frees it.
+            gc.freeze()
             gc.enable()
 
 
@@ -163,21 +182,94 @@ def encode_file(
     return body + encode_line(end)
 
 
+class LineIndex:
+    """(table, record id) → 1-based line number, stored as runs (ids grow within a table).
+
+    A clean file stores each table's records on consecutive lines with consecutive ids: one run
+    per table. A dict keyed by tuples cost ~150 bytes a record, which at city scale (700,000
+    events) was 100 MB held only for the rare damage report.
+    """
+
+    def __init__(self) -> None:
+        self._runs: dict[str, tuple[array[int], array[int], array[int]]] = {}
+        """table → (first id, first line, length) of each run."""
+        self._table = ""
+        self._next: tuple[int, int] = (0, 0)
+        self._len: array[int] | None = None
+
+    def add(self, table: str, doc_id: int, line: int) -> None:
+        """Record where ``table#doc_id`` is (ids must grow within a table)."""
+        if table == self._table and (doc_id, line) == self._next and self._len is not None:
+            self._len[-1] += 1
+        else:
+            runs = self._runs.get(table)
+            if runs is None:
+                runs = self._runs[table] = (array("q"), array("q"), array("q"))
+            runs[0].append(doc_id)
+            runs[1].append(line)
+            runs[2].append(1)
+            self._len = runs[2]
+            self._table = table
+        self._next = (doc_id + 1, line + 1)
+
+    def get(self, key: tuple[str, str], default: int | None = None) -> int | None:
+        """The line of ``(table, str(record id))``, or ``default``."""
+        runs = self._runs.get(key[0])
+        try:
+            doc_id = int(key[1])
+        except ValueError:
+            return default
+        if runs is None:
+            return default
+        i = bisect.bisect_right(runs[0], doc_id) - 1
+        if i >= 0 and doc_id < runs[0][i] + runs[2][i]:
+            return int(runs[1][i] + doc_id - runs[0][i])
+        return default
+
+    def __getitem__(self, key: tuple[str, str]) -> int:
+        got = self.get(key)
+        if got is None:
+            raise KeyError(key)
+        return got
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, tuple) and len(key) == 2 and self.get(key) is not None
+
+
 @dataclass
 class ParsedFile:
     """The outcome of reading one ledger file: its tables, or the problems found."""
 
     tables: Tables
     problems: list[Problem]
-    lines: dict[tuple[str, str], int]
+    lines: LineIndex
     """(table, record id) → 1-based line number, for locating damage found later."""
     raw: dict[tuple[str, str], bytes] = field(default_factory=dict)
-    """(table, record id) → the verified line as read (reused when the file is rewritten)."""
+    """(table, record id) → the verified line as read (reused when the file is rewritten);
+    filled only for files up to :data:`RAW_LINES_UP_TO` bytes (the head and the journal)."""
     sha256: str = ""
     """The content checksum recorded in the end marker (a digest of the file)."""
+    version: int = FORMAT_VERSION
+    """The format version in the header."""
 
 
 _HEX = frozenset(b"0123456789abcdef")
+RAW_LINES_UP_TO = 32 * 1024 * 1024
+"""Files up to this size keep their verified lines for reuse when rewritten (see ParsedFile)."""
+HASH_IN_THREAD_FROM = 4 * 1024 * 1024
+"""Files from this size have their SHA-256 computed in a thread while the lines are parsed
+(``hashlib`` releases the GIL on large buffers: the two run on two cores)."""
+
+
+def _loads(body: bytes) -> Any:
+    """JSON of one line body. ``pydantic_core.from_json`` (Rust, caching repeated strings such as
+    keys, device ids, kinds and chained hashes: measured half the memory and twice the speed of
+    ``json.loads`` on a ledger); any input it refuses is decided by ``json.loads``, so what a
+    line means never depends on which parser read it."""
+    try:
+        return from_json(body, cache_strings=True)
+    except ValueError:
+        return json.loads(body.decode("utf-8"))
 
 
 def decode_line(raw: bytes) -> tuple[dict[str, Any] | None, str]:
@@ -191,7 +283,7 @@ def decode_line(raw: bytes) -> tuple[dict[str, Any] | None, str]:
     if zlib.crc32(body) != expected:
         return None, "checksum mismatch: the line is damaged"
     try:
-        obj = json.loads(body.decode("utf-8"))
+        obj = _loads(body)
     except (UnicodeDecodeError, ValueError) as err:
         return None, f"not valid JSON ({err})"
     if not isinstance(obj, dict):
@@ -199,11 +291,61 @@ def decode_line(raw: bytes) -> tuple[dict[str, Any] | None, str]:
     return obj, ""
 
 
-def parse_file(data: bytes, file: str, kind: str) -> ParsedFile:
-    """Parse and check a ledger file's bytes; every problem is located by line."""
+def _check_header(header: dict[str, Any] | None, why: str, data: bytes, kind: str) -> str | None:
+    if header is None:
+        if data.lstrip()[:1] in (b"{", b"["):
+            return "not an inspect-engine ledger: plain JSON (a stock TinyDB file?)"
+        if why == "no checksum prefix":
+            return "not an inspect-engine ledger: no header line"
+        return f"header line: {why}"
+    if header.get("format") != FORMAT_NAME:
+        return f"not an inspect-engine ledger (format {header.get('format')!r})"
+    version = header.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        return f"header: version {version!r} is not a number"
+    if version > FORMAT_VERSION:
+        return (
+            f"format version {version} is newer than this inspect-engine supports "
+            f"({FORMAT_VERSION}): upgrade inspect-engine to read it"
+        )
+    if version < OLDEST_VERSION:
+        return f"format version {version} is older than any this inspect-engine reads"
+    if header.get("kind") != kind:
+        return f"this is a {header.get('kind')!r} file; expected {kind!r}"
+    return None
+
+
+class _Hasher(threading.Thread):
+    """SHA-256 of a large buffer on another core while the caller parses it."""
+
+    def __init__(self, view: memoryview) -> None:
+        super().__init__(daemon=True)
+        self.view = view
+        self.digest = ""
+
+    def run(self) -> None:
+        self.digest = hashlib.sha256(self.view).hexdigest()
+
+
+def parse_file(
+    data: bytes,
+    file: str,
+    kind: str,
+    *,
+    convert: Callable[[str, dict[str, Any]], Any] | None = None,
+) -> ParsedFile:
+    """Parse and check a ledger file's bytes; every problem is located by line.
+
+    ``convert(table, doc)``, when given, is applied to each record's document as it is read and
+    its result stored in the tables instead (the ledger turns event documents into compact
+    :class:`~inspect_engine.events.Event` objects at once, so 700,000 documents never coexist).
+
+    Lines are found in place (no copy of the file is made): each line's CRC is checked on a view
+    of ``data``, and the end marker's SHA-256 over the bytes before it.
+    """
     problems: list[Problem] = []
     tables: Tables = {}
-    where: dict[tuple[str, str], int] = {}
+    where = LineIndex()
     result = ParsedFile(tables, problems, where)
 
     def bad(line: int, message: str, key: str = "") -> None:
@@ -212,84 +354,116 @@ def parse_file(data: bytes, file: str, kind: str) -> ParsedFile:
     if not data:
         bad(1, "empty file: expected a header line (truncated to nothing?)")
         return result
-    lines = data.split(b"\n")
-    partial = lines.pop()  # b"" when the file ends with a newline
-    header, why = decode_line(lines[0] if lines else partial)
-    if header is None:
-        if data.lstrip()[:1] in (b"{", b"["):
-            bad(1, "not an inspect-engine ledger: plain JSON (a stock TinyDB file?)")
-        elif why == "no checksum prefix":
-            bad(1, "not an inspect-engine ledger: no header line")
-        else:
-            bad(1, f"header line: {why}")
+    size = len(data)
+    view = memoryview(data)
+    first_nl = data.find(b"\n")
+    header, why = decode_line(data[: first_nl if first_nl >= 0 else size])
+    wrong = _check_header(header, why, data, kind)
+    if wrong is not None or header is None:
+        bad(1, wrong or "not an inspect-engine ledger")
         return result
-    if header.get("format") != FORMAT_NAME:
-        bad(1, f"not an inspect-engine ledger (format {header.get('format')!r})")
-        return result
-    version = header.get("version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        bad(1, f"header: version {version!r} is not a number")
-        return result
-    if version > FORMAT_VERSION:
-        bad(
-            1,
-            f"format version {version} is newer than this inspect-engine supports "
-            f"({FORMAT_VERSION}): upgrade inspect-engine to read it",
-        )
-        return result
-    if version < FORMAT_VERSION:
-        bad(1, f"format version {version} is older than any this inspect-engine reads")
-        return result
-    if header.get("kind") != kind:
-        bad(1, f"this is a {header.get('kind')!r} file; expected {kind!r}")
+    result.version = int(header["version"])
+    if first_nl < 0:
+        bad(1, "the last line is cut short (no newline): the file is truncated")
         return result
 
+    # The end marker is normally the last line: hash everything before it meanwhile.
+    last_start = data.rfind(b"\n", 0, size - 1) + 1 if data.endswith(b"\n") else -1
+    hasher: _Hasher | None = None
+    if size >= HASH_IN_THREAD_FROM and last_start > 0:
+        hasher = _Hasher(view[:last_start])
+        hasher.start()
+    keep_raw = size <= RAW_LINES_UP_TO
+    raw_lines = result.raw
     end_at: int | None = None
+    end_pos = 0
     end: dict[str, Any] | None = None
     records = 0
     last_id: dict[str, int] = {}
-    for index, raw in enumerate(lines[1:], start=2):
-        obj, why = decode_line(raw)
-        if obj is None:
-            bad(index, why)
-            continue
-        if "end" in obj:
-            if end_at is not None:
-                bad(index, f"a second end marker (the first is at line {end_at})")
+    tables_get = tables.get
+    hexdigits = _HEX
+    crc32 = zlib.crc32
+    loads = _loads
+    pos = first_nl + 1
+    index = 1
+    partial = False
+    try:
+        while pos < size:
+            index += 1
+            nl = data.find(b"\n", pos)
+            if nl < 0:
+                partial = True
+                # a cut line is still read, so the problem list names it as the truncation
+                nl = size
+            line_start = pos
+            pos = nl + 1
+            if (
+                nl - line_start < 10
+                or data[line_start + 8] != 0x20
+                or not hexdigits.issuperset(data[line_start : line_start + 8])
+            ):
+                if not partial:
+                    bad(index, "no checksum prefix")
                 continue
-            end_at, end = index, obj
-            continue
-        if end_at is not None:
-            bad(index, f"a record after the end marker at line {end_at} (duplicated line?)")
-        table, doc_id, doc = obj.get("t"), obj.get("id"), obj.get("doc")
-        if (
-            set(obj) != {"t", "id", "doc"}
-            or not isinstance(table, str)
-            or not isinstance(doc_id, int)
-            or isinstance(doc_id, bool)
-            or not isinstance(doc, dict)
-        ):
-            bad(index, "malformed record (expected t, id, doc)")
-            continue
-        records += 1
-        key = f"{table}#{doc_id}"
-        previous = last_id.get(table)
-        if previous is not None and doc_id <= previous:
-            first = where.get((table, str(doc_id)))
-            if first is not None:
-                bad(index, f"duplicate record (first at line {first}; duplicated line?)", key)
-            else:
-                bad(index, f"out of order: after {table}#{previous} (lines swapped?)", key)
-            continue
-        last_id[table] = doc_id
-        tables.setdefault(table, {})[str(doc_id)] = doc
-        where[(table, str(doc_id))] = index
-        result.raw[(table, str(doc_id))] = raw + b"\n"
+            if crc32(view[line_start + 9 : nl]) != int(data[line_start : line_start + 8], 16):
+                if not partial:
+                    bad(index, "checksum mismatch: the line is damaged")
+                continue
+            if partial:
+                continue
+            try:
+                obj = loads(data[line_start + 9 : nl])
+            except (UnicodeDecodeError, ValueError) as err:
+                bad(index, f"not valid JSON ({err})")
+                continue
+            if type(obj) is not dict:
+                bad(index, "not a JSON object")
+                continue
+            if "end" in obj:
+                if end_at is not None:
+                    bad(index, f"a second end marker (the first is at line {end_at})")
+                    continue
+                end_at, end, end_pos = index, obj, line_start
+                continue
+            if end_at is not None:
+                bad(index, f"a record after the end marker at line {end_at} (duplicated line?)")
+            table, doc_id, doc = obj.get("t"), obj.get("id"), obj.get("doc")
+            if (
+                len(obj) != 3
+                or type(table) is not str
+                or type(doc_id) is not int
+                or type(doc) is not dict
+            ):
+                bad(index, "malformed record (expected t, id, doc)")
+                continue
+            records += 1
+            previous = last_id.get(table)
+            if previous is not None and doc_id <= previous:
+                key = f"{table}#{doc_id}"
+                first = where.get((table, str(doc_id)))
+                if first is not None:
+                    bad(index, f"duplicate record (first at line {first}; duplicated line?)", key)
+                else:
+                    bad(index, f"out of order: after {table}#{previous} (lines swapped?)", key)
+                continue
+            last_id[table] = doc_id
+            rows = tables_get(table)
+            if rows is None:
+                rows = tables[table] = {}
+            sid = str(doc_id)
+            rows[sid] = doc if convert is None else convert(table, doc)
+            where.add(table, doc_id, index)
+            if keep_raw:
+                raw_lines[(table, sid)] = data[line_start:pos]
+    finally:
+        if hasher is not None:
+            hasher.join()
+    lines_count = index
     if partial:
-        bad(len(lines) + 1, "the last line is cut short (no newline): the file is truncated")
+        bad(lines_count, "the last line is cut short (no newline): the file is truncated")
     if end is None or end_at is None:
         if not partial:
-            bad(len(lines), f"no end marker after line {len(lines)}: the file is truncated")
+            bad(lines_count, f"no end marker after line {lines_count}: the file is truncated")
         return result
     info = end.get("end")
     if not isinstance(info, dict):
@@ -301,9 +475,13 @@ def parse_file(data: bytes, file: str, kind: str) -> ParsedFile:
             f"the end marker counts {info.get('records')} records, the file holds {records} "
             "(a line deleted or duplicated?)",
         )
-    content = b"\n".join(lines[: end_at - 1]) + b"\n"
-    if not problems and hashlib.sha256(content).hexdigest() != info.get("sha256"):
-        bad(end_at, "the content checksum in the end marker does not match the file")
+    if not problems:
+        if hasher is not None and end_pos == last_start:
+            digest = hasher.digest
+        else:
+            digest = hashlib.sha256(view[:end_pos]).hexdigest()
+        if digest != info.get("sha256"):
+            bad(end_at, "the content checksum in the end marker does not match the file")
     result.sha256 = str(info.get("sha256", ""))
     return result
 
@@ -328,11 +506,15 @@ class LedgerStorage(Storage):
         ops: FileOps | None = None,
         readonly: bool = False,
         immutable: Iterable[str] = (),
+        convert: Callable[[str, dict[str, Any]], Any] | None = None,
     ) -> None:
         self.path = Path(path)
         self.kind = kind
         self.ops = ops or FileOps()
         self.readonly = readonly
+        if convert is not None and not readonly:
+            raise ValueError("convert is for read-only storages (writes need the documents)")
+        self._convert = convert
         self._immutable = frozenset(immutable)
         self._cache: Tables | None = None
         self._cache_key: StatKey | None = None
@@ -365,7 +547,7 @@ class LedgerStorage(Storage):
         data, st = got
         self.reads += 1
         with gc_paused():
-            parsed = parse_file(data, str(self.path), self.kind)
+            parsed = parse_file(data, str(self.path), self.kind, convert=self._convert)
         if parsed.problems:
             self._drop()
             raise LedgerDamaged(parsed.problems)
@@ -429,6 +611,7 @@ class TableFile:
         ops: FileOps,
         readonly: bool = False,
         immutable: Iterable[str] = (),
+        convert: Callable[[str, dict[str, Any]], Any] | None = None,
     ) -> None:
         self.path = path
         self._args: dict[str, Any] = {
@@ -436,6 +619,7 @@ class TableFile:
             "ops": ops,
             "readonly": readonly,
             "immutable": tuple(immutable),
+            "convert": convert,
         }
         self._db: Any = TinyDB(path, storage=LedgerStorage, **self._args)
 
@@ -479,6 +663,122 @@ class TableFile:
         """Replace the whole file with ``tables`` in one durable write (backups, salvage)."""
         self.storage.write(tables)
         self.reset()
+
+
+# --------------------------------------------------------------------------------------------
+# Sealed segments
+
+SEGMENT_DIR = "segments"
+"""Folder (in the data directory) of the sealed segment files ``ledger.db`` references."""
+SEGMENT_KIND = "segment"
+"""The ``kind`` in a segment file's header."""
+
+
+@dataclass(frozen=True)
+class SegmentRef:
+    """What ``ledger.db`` records of one sealed segment: its file, record count and SHA-256."""
+
+    name: str
+    records: int
+    sha256: str
+
+    def to_doc(self) -> dict[str, Any]:
+        """The record stored in ``ledger.db``'s ``segments`` table."""
+        return {"name": self.name, "records": self.records, "sha256": self.sha256}
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> SegmentRef | None:
+        """The reference in a ``segments`` record, or ``None`` if the record is malformed."""
+        name, records, sha = doc.get("name"), doc.get("records"), doc.get("sha256")
+        if (
+            set(doc) != {"name", "records", "sha256"}
+            or not isinstance(name, str)
+            or not _SEGMENT_NAME.match(name)
+            or type(records) is not int
+            or records < 1
+            or not isinstance(sha, str)
+            or not _SHA_HEX.match(sha)
+        ):
+            return None
+        return cls(name, records, sha)
+
+
+_SEGMENT_NAME = re.compile(r"^[0-9]{6}-[0-9a-f]{16}\.db$")
+_SHA_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def segment_name(number: int, sha256: str) -> str:
+    """A segment's file name: its number in the ledger and a prefix of its content checksum (a
+    rewrite after a crash with other content can never reuse the name of a file in use)."""
+    return f"{number:06d}-{sha256[:16]}.db"
+
+
+def write_segment(
+    directory: Path, number: int, docs: list[dict[str, Any]], ops: FileOps
+) -> SegmentRef:
+    """Write ``docs`` (event documents) as a sealed segment file durably; return its reference.
+
+    The file is complete (end marker, SHA-256) and fsync'd, and the folder fsync'd, before this
+    returns; it is not part of the ledger until ``ledger.db`` references it.
+    :class:`LedgerWriteError` on any I/O error.
+    """
+    with gc_paused():
+        data = encode_file(SEGMENT_KIND, {"events": {str(i + 1): d for i, d in enumerate(docs)}})
+    sha = hashlib.sha256(data[: data.rindex(b"\n", 0, len(data) - 1) + 1]).hexdigest()
+    ref = SegmentRef(segment_name(number, sha), len(docs), sha)
+    try:
+        ops.makedirs(directory)
+        atomic_write(directory / ref.name, data, ops)
+    except OSError as err:
+        raise LedgerWriteError(
+            f"保存失败 / could not save {directory / ref.name}: {err.strerror or err}",
+            hint="the ledger holds either everything before this change or all of it, never "
+            "a part; free disk space or fix the device, then reopen and check",
+        ) from err
+    return ref
+
+
+def read_segment(
+    directory: Path,
+    ref: SegmentRef,
+    ops: FileOps,
+    *,
+    convert: Callable[[str, dict[str, Any]], Any] | None = None,
+    referenced_by: str = "ledger.db",
+) -> ParsedFile:
+    """Read and check one sealed segment against its reference; problems located by line.
+
+    Besides every check of :func:`parse_file`, the segment must hold the record count and
+    SHA-256 ``ledger.db`` recorded when it was sealed (a replaced, older or foreign file is
+    damage). A missing file is a problem of ``ledger.db``'s reference.
+    """
+    path = directory / ref.name
+    try:
+        got = ops.read(path)
+    except OSError as err:
+        raise LedgerError(f"读取失败 / could not read {path}: {err}") from err
+    if got is None:
+        problem = Problem(
+            str(path), "", f"missing: {referenced_by} references this sealed segment (deleted?)"
+        )
+        return ParsedFile({}, [problem], LineIndex())
+    with gc_paused():
+        parsed = parse_file(got[0], str(path), SEGMENT_KIND, convert=convert)
+    if not parsed.problems and (parsed.sha256 != ref.sha256 or _count(parsed) != ref.records):
+        parsed.problems.append(
+            Problem(
+                str(path),
+                "",
+                f"not the segment {referenced_by} sealed ({ref.records} records, SHA-256 "
+                f"{ref.sha256[:16]}…): replaced or from another ledger?",
+                1,
+            )
+        )
+    return parsed
+
+
+def _count(parsed: ParsedFile) -> int:
+    return sum(len(t) for t in parsed.tables.values())
 
 
 # --------------------------------------------------------------------------------------------

@@ -92,9 +92,12 @@ def finding(
 
 
 def files_digest(data_dir: Path) -> dict[str, str]:
-    """SHA-256 of each ledger file present (to prove nothing was changed)."""
+    """SHA-256 of each ledger file present, sealed segments included (to prove nothing was
+    changed)."""
     out = {}
-    for name in ("ledger.db", "journal.db"):
+    names = ["ledger.db", "journal.db"]
+    names += sorted(f"segments/{p.name}" for p in (data_dir / "segments").glob("*"))
+    for name in names:
         path = data_dir / name
         if path.exists():
             out[name] = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -1,8 +1,9 @@
 """T5: damaged and foreign ledger files are detected and located, never repaired or overwritten.
 
-From one valid data directory (a ``ledger.db`` with sites, a submitted inspection and findings
-in the loop; a ``journal.db`` holding an open inspection's answers) the test makes every variant
-below of each file, and for each one checks that opening (writable and read-only) raises
+From one valid data directory (a ``ledger.db`` referencing two sealed segments that hold sites, a
+submitted inspection and findings in the loop, plus two more sites of its own; a ``journal.db``
+holding an open inspection's answers) the test makes every variant below of each file (both
+segments included), and for each one checks that opening (writable and read-only) raises
 :class:`LedgerDamaged`, that ``verify`` reports the damage with a line, and that not one byte of
 either file changed.
 
@@ -24,15 +25,30 @@ from pathlib import Path
 
 import pytest
 
+from inspect_engine import ledger as ledger_module
 from inspect_engine.ledger import Ledger, verify_data_dir
-from inspect_engine.storage import LedgerDamaged
+from inspect_engine.storage import FORMAT_VERSION, SEGMENT_DIR, LedgerDamaged
 from tests.reliability import kit
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A valid data directory with both files."""
+    """A valid data directory: ledger.db with two sealed segments and records of its own, and
+    a journal."""
     base = tmp_path_factory.mktemp("damage") / "template"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ledger_module, "SEAL_AT", 4)
+        _fill(base)
+    assert verify_data_dir(base).ok
+    assert len(_segments(base)) == 2
+    return base
+
+
+def _segments(data_dir: Path) -> list[str]:
+    return sorted(p.name for p in (data_dir / SEGMENT_DIR).glob("*.db"))
+
+
+def _fill(base: Path) -> None:
     with Ledger.open(base, clock=kit.clock(), actor="张三") as led:
         led.register_sites([kit.site(i) for i in range(3)])
         done = led.start_inspection(
@@ -45,6 +61,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         led.record_answer(done.id, "q1", "no")
         found = led.submit_inspection(done.id, [kit.finding("R1"), kit.finding("R2")])
         led.start_rectification(found[0].id)
+        led.register_sites([kit.site(i) for i in range(3, 5)])  # stays in ledger.db
         insp = led.start_inspection(
             "S0002",
             pack_id="building-safety",
@@ -54,8 +71,6 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
         for i in range(3):
             led.record_answer(insp.id, f"q{i}", "yes")
-    assert verify_data_dir(base).ok
-    return base
 
 
 def _relined(lines: list[bytes]) -> bytes:
@@ -97,7 +112,7 @@ def variants(data: bytes, rng: random.Random) -> Iterator[tuple[str, bytes]]:
     for i in range(1, len(lines) - 1):
         yield f"line {i + 1} deleted", _relined(lines[:i] + lines[i + 1 :])
     header = json.loads(lines[0][9:])
-    for version in (2, 0):
+    for version in (FORMAT_VERSION + 1, 0):
         bumped = [_with_crc({**header, "version": version}), *lines[1:]]
         yield f"format version {version}", _relined(bumped)
     other = "journal" if header["kind"] == "main" else "main"
@@ -108,15 +123,19 @@ def variants(data: bytes, rng: random.Random) -> Iterator[tuple[str, bytes]]:
 
 
 def _cases() -> list[str]:
-    return ["ledger.db", "journal.db"]
+    return ["ledger.db", "journal.db", "segment 1", "segment 2"]
 
 
-@pytest.mark.parametrize("name", _cases())
+@pytest.mark.parametrize("case", _cases())
 def test_every_damage_is_detected_located_and_left_alone(
-    template: Path, tmp_path: Path, name: str
+    template: Path, tmp_path: Path, case: str
 ) -> None:
     """Open refuses (both modes) naming file and line; verify agrees; 0 bytes changed."""
-    rng = random.Random(zlib.crc32(name.encode()))  # not hash(): salted per process
+    rng = random.Random(zlib.crc32(case.encode()))  # not hash(): salted per process
+    if case.startswith("segment"):
+        name = f"{SEGMENT_DIR}/{_segments(template)[int(case.split()[1]) - 1]}"
+    else:
+        name = case
     original = (template / name).read_bytes()
     count = 0
     for label, damaged in variants(original, rng):
@@ -132,11 +151,11 @@ def test_every_damage_is_detected_located_and_left_alone(
                 first = err.problems[0]
             else:
                 pytest.fail(f"{label}: opened (readonly={readonly}) without noticing the damage")
-            assert first.file.endswith(name), (label, first.render())
+            assert first.file.endswith(name.split("/")[-1]), (label, first.render())
             assert first.line is not None or first.key, (label, first.render())
         report = verify_data_dir(work)
         assert not report.ok, label
-        assert any(p.file.endswith(name) and p.line for p in report.problems), (
+        assert any(p.file.endswith(name.split("/")[-1]) and p.line for p in report.problems), (
             label,
             [p.render() for p in report.problems],
         )
@@ -144,7 +163,29 @@ def test_every_damage_is_detected_located_and_left_alone(
         assert not list(work.glob("damaged-*")), "nothing is moved without being asked"
         count += 1
     print(f"\nT5 {name}: {count} damaged variants, {count} detected and located, 0 changed")
-    assert count > 200
+    assert count > 100
+
+
+def test_a_missing_or_replaced_segment_is_damage(template: Path, tmp_path: Path) -> None:
+    """A sealed segment deleted, or replaced by another valid segment (here: its neighbour's
+    content under its name), is refused by both opens and named by verify; nothing changes."""
+    first, second = _segments(template)
+    for label in ("deleted", "replaced"):
+        work = tmp_path / label
+        shutil.copytree(template, work)
+        folder = work / SEGMENT_DIR
+        if label == "deleted":
+            (folder / first).unlink()
+        else:
+            (folder / first).write_bytes((folder / second).read_bytes())
+        before = kit.files_digest(work)
+        for readonly in (False, True):
+            with pytest.raises(LedgerDamaged) as err:
+                Ledger.open(work, clock=kit.clock(), readonly=readonly).close()
+            assert err.value.problems[0].file.endswith(first), label
+        report = verify_data_dir(work)
+        assert any(p.file.endswith(first) for p in report.problems), label
+        assert kit.files_digest(work) == before, label
 
 
 def test_tampering_with_valid_checksums_is_caught_by_verify(template: Path, tmp_path: Path) -> None:

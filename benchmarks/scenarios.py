@@ -17,10 +17,10 @@ Scenarios (targets from the issue):
 3. ``import``: a real signed 500-event laptop bundle imported into the city ledger (open the
    hub, verify, write, checkpoint: ``sync import``), against copying the bundle file (with
    ``fsync``). Target ≤ 2 s.
-4. ``evaluate``: rule evaluation of real inspections of the campaign through durable-rules
-   (:func:`~inspect_engine.evaluation.evaluate`, findings built) and, for the ratio, the rule
-   firing alone through durable-rules against the plain-Python reading. Target ≥ 500
-   inspections/s.
+4. ``evaluate``: :func:`~inspect_engine.evaluation.evaluate` (answers checked, rules fired by
+   durable-rules, findings built) on 2,000 real inspections of the campaign, against the same
+   pipeline with the plain-Python reading firing the rules. Target ≥ 500 inspections/s. The
+   rule firing alone, both ways, is in the details.
 5. ``open``: opening the city ledger (read-only, projection built); ``first_screen``: the app on
    the city ledger under Textual's ``run_test()`` until the site list is drawn. Target: open
    ≤ 3 s.
@@ -85,7 +85,7 @@ class Result:
     baseline: float | None = None
     baseline_label: str = ""
     ratio: float | None = None
-    """measured / baseline (how many times the baseline's cost)."""
+    """How many times the baseline's cost the measured work takes (time / baseline time)."""
     target: str = ""
     met: bool | None = None
     """``None`` when the scenario could not run (what is missing is in ``note``)."""
@@ -418,8 +418,9 @@ def s_import(paths: Paths, scale: float) -> Result:
 def s_evaluate(paths: Paths, scale: float) -> Result:
     """Scenario 4 (see the module docstring)."""
     from inspect_engine.engine import fired_rules
-    from inspect_engine.evaluation import check, evaluate
+    from inspect_engine.evaluation import build_finding, check, evaluate
     from inspect_engine.reference_eval import reference_outcome
+    from inspect_engine.rulepack import RulePack
     from inspect_engine.site import Site
 
     res = Result(
@@ -440,31 +441,50 @@ def s_evaluate(paths: Paths, scale: float) -> Result:
         )
         for r in rows
     ]
-    typed = [(pack, *check(pack, site, answers)) for pack, site, answers, _ in cases]
+
+    def plain_evaluate(pack: RulePack, site: Site, answers: dict[str, Any], on: dt.date) -> int:
+        """:func:`evaluate` with the plain reading in place of durable-rules: check the
+        answers, fire the rules, build each finding standing (what ``evaluate`` does)."""
+        types, attrs, checked = check(pack, site, answers)
+        outcome = reference_outcome(pack, types, checked, attrs)
+        return len(
+            [
+                build_finding(pack, pack.rule(r), site, checked, outcome.facts, on)
+                for r in outcome.findings
+            ]
+        )
+
     for pack, site, answers, on in cases[:5]:  # compile and allocate outside the timing
         evaluate(pack, site, answers, on)
+        plain_evaluate(pack, site, answers, on)
     t0 = time.perf_counter()
     findings = sum(len(evaluate(pack, site, answers, on)) for pack, site, answers, on in cases)
-    full = len(cases) / (time.perf_counter() - t0)
+    engine_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    engine = [fired_rules(pack, types, answers, attrs) for pack, types, attrs, answers in typed]
-    engine_rate = len(cases) / (time.perf_counter() - t0)
+    plain_findings = sum(
+        plain_evaluate(pack, site, answers, on) for pack, site, answers, on in cases
+    )
+    plain_s = time.perf_counter() - t0
+    typed = [(pack, *check(pack, site, answers)) for pack, site, answers, _ in cases]
+    t0 = time.perf_counter()
+    fired = [fired_rules(pack, types, answers, attrs) for pack, types, attrs, answers in typed]
+    fired_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     plain = [
         reference_outcome(pack, types, answers, attrs) for pack, types, attrs, answers in typed
     ]
-    plain_rate = len(cases) / (time.perf_counter() - t0)
-    res.measured = full
-    res.baseline = plain_rate
-    res.ratio = plain_rate / engine_rate
-    res.met = full >= 500
+    reference_s = time.perf_counter() - t0
+    res.measured = len(cases) / engine_s
+    res.baseline = len(cases) / plain_s
+    res.ratio = engine_s / plain_s
+    res.met = res.measured >= 500
     res.detail.update(
         inspections=len(cases),
         findings=findings,
-        fired_rules_per_s=engine_rate,
-        agree=engine == plain,
+        agree=fired == plain and findings == plain_findings,
+        rules_alone_durable_per_s=len(cases) / fired_s,
+        rules_alone_plain_per_s=len(cases) / reference_s,
     )
-    res.note = "ratio: plain reading / durable-rules (rule firing alone)"
     return res
 
 

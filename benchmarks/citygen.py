@@ -780,9 +780,14 @@ def generate(
     report.inspections = sum(r.inspections for r in results)
     report.answers = sum(r.answers for r in results)
     report.findings = sum(r.findings for r in results)
-    report.ledger_mb = (out / "ledger.db").stat().st_size / 1e6
+    report.ledger_mb = data_mb(out)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def data_mb(data_dir: Path) -> float:
+    """Megabytes of a data directory's files (``ledger.db``, its sealed segments, the rest)."""
+    return sum(p.stat().st_size for p in data_dir.rglob("*") if p.is_file()) / 1e6
 
 
 def campaign_stats(ledger: Ledger) -> dict[str, float]:

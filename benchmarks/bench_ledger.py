@@ -8,6 +8,9 @@ Reports
 * saving one answer (the number the app waits on: ``record_answer`` until durable), p50/p95/max,
   against the target of 30 ms p95;
 * submitting the inspection (folds the journal into ``ledger.db`` in one write);
+* opening in a fresh process: wall time and peak RSS (``open_child_*``);
+* importing 500 events of another device (sync): one that had every event already (they sort
+  last and apply on top) and one that had none (they sort among the ledger's: a rebuild);
 * office queries on the open ledger: first call and repeated, and how many times the file was
   parsed while they ran (0: nothing is re-parsed per query);
 * ``ledger verify`` (every hash recomputed).
@@ -19,12 +22,15 @@ import argparse
 import datetime as dt
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from inspect_engine.clock import CHINA, FixedClock
+from inspect_engine.events import Event
 from inspect_engine.findings import Finding, Responsible
 from inspect_engine.ledger import Ledger, verify_data_dir
 from inspect_engine.rectification import FiveImplementations
@@ -154,13 +160,68 @@ def _time(fn: Callable[[], object], repeat: int = 1) -> tuple[float, float]:
     return first, statistics.median(rest) if rest else first
 
 
+def _foreign_events(other: Path, ledger: Ledger, clock: FixedClock, *, synced: bool) -> list[Event]:
+    """500 events of another device: an inspection of one site, 498 answers, a submit.
+
+    ``synced``: the device had imported every event of ``ledger`` first, so its events sort
+    after them; otherwise it only registered the site, and they sort among the ledger's.
+    """
+    site = ledger.site("YQ00007").site
+    with Ledger.open(other, clock=clock, actor="李四") as device:
+        if synced:
+            device.import_events(ledger.events())
+        else:
+            device.register_sites([site])
+        insp = device.start_inspection(
+            site.id,
+            pack_id="building-safety",
+            pack_version="1.0.0",
+            method="明查",
+            inspectors=["李四"],
+        )
+        with device.batch():
+            for i in range(500 - 2 - (0 if synced else 1)):
+                device.record_answer(insp.id, f"B{i % 80:02d}", "yes")
+        device.submit_inspection(insp.id, [])
+        return device.events()[-500:]
+
+
+_CHILD = """
+import resource, sys, time
+from inspect_engine.ledger import Ledger
+t0 = time.perf_counter()
+Ledger.open(sys.argv[1], readonly=True).close()
+seconds = time.perf_counter() - t0
+try:  # this process's own high-water mark (ru_maxrss may carry the parent's over exec)
+    with open("/proc/self/status") as status:
+        kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+except OSError:
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(seconds, kb)
+"""
+
+
+def _open_in_child(data_dir: Path) -> dict[str, float]:
+    """Open time and peak RSS (MB) of a read-only open in a fresh process (Unix only)."""
+    try:
+        import resource  # noqa: F401 - only to know we are on Unix
+    except ImportError:  # pragma: no cover - Windows
+        return {}
+    got = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(data_dir)], capture_output=True, text=True, check=True
+    )
+    seconds, rss_kb = got.stdout.split()
+    return {"open_child_ms": float(seconds) * 1000, "open_child_peak_rss_mb": int(rss_kb) / 1024}
+
+
 def run(sites: int = 2000, events: int = 20000, answers: int = 200) -> dict[str, float]:
     """Build, then time the field and office operations; return the figures."""
     out: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-ledger-") as tmp:
-        data_dir = Path(tmp)
+        data_dir = Path(tmp) / "ledger"
         out.update(build(data_dir, sites, events))
-        out["ledger_mb"] = (data_dir / "ledger.db").stat().st_size / 1e6
+        files = [data_dir / "ledger.db", *(data_dir / "segments").glob("*.db")]
+        out["ledger_mb"] = sum(f.stat().st_size for f in files) / 1e6
         clock = FixedClock(START + dt.timedelta(days=40))
 
         t0 = time.perf_counter()
@@ -184,7 +245,13 @@ def run(sites: int = 2000, events: int = 20000, answers: int = 200) -> dict[str,
         t0 = time.perf_counter()
         ledger.submit_inspection(insp.id, [])
         out["submit_ms"] = (time.perf_counter() - t0) * 1000
+        for name, synced in (("import_500_in_order_ms", True), ("import_500_rebuild_ms", False)):
+            foreign = _foreign_events(data_dir.parent / name, ledger, clock, synced=synced)
+            t0 = time.perf_counter()
+            ledger.import_events(foreign)
+            out[name] = (time.perf_counter() - t0) * 1000
         ledger.close()
+        out.update(_open_in_child(data_dir))
 
         # The office: a read-only ledger, queried again and again.
         office = Ledger.open(data_dir, clock=clock, readonly=True)

@@ -110,6 +110,7 @@ from inspect_engine.rectification import ORDER_KINDS, FiveImplementations
 from inspect_engine.site import Site
 from inspect_engine.storage import (
     FORMAT_VERSION,
+    RAW_LINES_UP_TO,
     SEGMENT_DIR,
     LedgerDamaged,
     LedgerWriteError,
@@ -353,14 +354,14 @@ class Ledger:
         if self._dirty or self._file_keys() != self._keys:
             self._load()
 
-    def _read_files(self) -> tuple[Tables | None, list[Event], Tables | None]:
+    def _read_files(self, head: TableFile) -> tuple[Tables | None, list[Event], Tables | None]:
         attempts = 1 if not self.readonly else 50
         for _ in range(attempts):
-            before = self._main.storage.current_key()
-            main = self._main.load()
+            before = head.storage.current_key()
+            main = head.load()
             sealed = self._read_segments(main)
             journal = self._journal.load()
-            if self._main.storage.current_key() == before:
+            if head.storage.current_key() == before:
                 return main, sealed, journal
             time.sleep(0.01)  # a writer replaced the ledger while we read: read again
         raise LedgerError(f"the ledger at {self.data_dir} kept changing while being read")
@@ -375,6 +376,7 @@ class Ledger:
         folder = self.data_dir / SEGMENT_DIR
         events: list[Event] = []
         cache: dict[str, tuple[StatKey | None, list[Event]]] = {}
+        reader = _event_reader()
         for ref in refs:
             st = self.ops.stat(folder / ref.name)
             key = None if st is None else stat_key(st)
@@ -382,7 +384,7 @@ class Ledger:
             if hit is not None and key is not None and hit[0] == key:
                 chunk = hit[1]
             else:
-                parsed = read_segment(folder, ref, self.ops, convert=_to_event)
+                parsed = read_segment(folder, ref, self.ops, convert=reader)
                 if parsed.problems:
                     raise LedgerDamaged(parsed.problems)
                 part = _Part(str(folder / ref.name), parsed.tables.get("events", {}), parsed.lines)
@@ -397,17 +399,29 @@ class Ledger:
         return events
 
     def _load(self) -> None:
+        # An older ledger.db (format 1) holds every event: it is read as a read-only file is
+        # (events made as the lines are read, not documents kept for TinyDB's next write), and
+        # its events are sealed once, now.
+        big = self._head_bytes() > RAW_LINES_UP_TO
         with gc_paused():
-            self._load_files()
+            self._load_files(migrate=big and not self.readonly)
         if not self.readonly and self._in_main - self._sealed >= SEAL_AT:
-            # An older ledger.db (format 1) holds every event: seal them once, now.
             self._fold_batch([])
 
-    def _load_files(self) -> None:
+    def _head_bytes(self) -> int:
+        st = self.ops.stat(self.data_dir / LEDGER_FILE)
+        return 0 if st is None else st.st_size
+
+    def _load_files(self, *, migrate: bool = False) -> None:
         self._dirty = True
         self._main.reset()
         self._journal.reset()
-        main, sealed, journal = self._read_files()
+        head = self._main
+        if migrate:
+            head = TableFile(
+                self._main.path, kind="main", ops=self.ops, readonly=True, convert=_event_reader()
+            )
+        main, sealed, journal = self._read_files(head)
         if main is None:
             if journal is not None:
                 raise LedgerDamaged(
@@ -425,9 +439,10 @@ class Ledger:
                 self._dirty = False
                 return
             self._create()
-            main, sealed, journal = self._read_files()
+            head = self._main
+            main, sealed, journal = self._read_files(head)
             assert main is not None
-        storage = self._main.storage
+        storage = head.storage
         tail = _Part(str(storage.path), main.get("events", {}), _lines_of(storage))
         ids: dict[str, str] = {}
         last: dict[str, Event] = {}
@@ -1260,6 +1275,7 @@ class Ledger:
                 for ev in ordered:
                     self._proj.apply(ev)
             else:
+                self._proj = Projection()  # not two projections in memory at once
                 self._proj = Projection.build(self._events)
             self._max_order = max(self._max_order or ordered[-1].order, ordered[-1].order)
         return ImportResult(len(ordered), present)
@@ -1407,11 +1423,13 @@ def _shape_problem(doc: Any) -> str | None:
     return None
 
 
-def _to_event(table: str, doc: dict[str, Any]) -> Any:
+def _to_event(table: str, doc: dict[str, Any], last: dict[str, str] | None = None) -> Any:
     """``parse_file``'s convert: an event document that has the shape becomes an :class:`Event`
     at once (its document is dropped); anything else stays a document for the checks to name.
 
-    The checks are :func:`_shape_problem`'s, inlined: this runs once per event on every open."""
+    The checks are :func:`_shape_problem`'s, inlined: this runs once per event on every open.
+    ``last`` (device → hash of its event read before) shares strings, see :func:`_event_reader`.
+    """
     if table != "events" or doc.keys() != _EVENT_KEYS:
         return doc
     prev = doc["prev"]
@@ -1426,6 +1444,15 @@ def _to_event(table: str, doc: dict[str, Any]) -> Any:
         and doc["kind"] in PAYLOADS
         and (prev is None or type(prev) is str)
     ):
+        if last is not None:
+            device = doc["device_id"]
+            before = last.get(device)
+            if before is not None and prev == before:
+                prev = before
+            last[device] = doc["hash"]
+            payload = doc["payload"]
+            if payload.get("evidence") == []:
+                payload["evidence"] = _NO_EVIDENCE
         return _new_event(
             Event,
             (
@@ -1443,6 +1470,24 @@ def _to_event(table: str, doc: dict[str, Any]) -> Any:
             ),
         )
     return doc
+
+
+_NO_EVIDENCE: list[Any] = []
+"""The one empty evidence list shared by every answer read without evidence (never changed:
+payloads are read-only)."""
+
+
+def _event_reader() -> Callable[[str, dict[str, Any]], Any]:
+    """A :func:`_to_event` for one load that also shares strings between events: each ``prev``
+    becomes the very string of the hash it names (when it does name the device's previous
+    event) and an empty evidence list the shared one. Measured: 113 + 56 bytes of the ~700 an
+    answer event takes in memory."""
+    last: dict[str, str] = {}
+
+    def convert(table: str, doc: dict[str, Any]) -> Any:
+        return _to_event(table, doc, last)
+
+    return convert
 
 
 _new_event = tuple.__new__

@@ -397,22 +397,27 @@ def parse_file(
                 nl = size
             line_start = pos
             pos = nl + 1
+            body_start = line_start + 9
             if (
                 nl - line_start < 10
-                or data[line_start + 8] != 0x20
-                or not hexdigits.issuperset(data[line_start : line_start + 8])
+                or b"%08x " % crc32(view[body_start:nl]) != data[line_start:body_start]
             ):
-                if not partial:
+                # The common case is one comparison; sort out which problem it is only here.
+                if partial:
+                    continue
+                if (
+                    nl - line_start < 10
+                    or data[line_start + 8] != 0x20
+                    or not hexdigits.issuperset(data[line_start : line_start + 8])
+                ):
                     bad(index, "no checksum prefix")
-                continue
-            if crc32(view[line_start + 9 : nl]) != int(data[line_start : line_start + 8], 16):
-                if not partial:
+                else:
                     bad(index, "checksum mismatch: the line is damaged")
                 continue
             if partial:
                 continue
             try:
-                obj = loads(data[line_start + 9 : nl])
+                obj = loads(data[body_start:nl])
             except (UnicodeDecodeError, ValueError) as err:
                 bad(index, f"not valid JSON ({err})")
                 continue

@@ -687,6 +687,15 @@ def run_device(job: DeviceJob) -> DeviceResult:
     )
 
 
+def _read_events(files: Sequence[Path]) -> Iterator[dict[str, Any]]:
+    """The event documents of ``files`` one at a time (never every device's at once: at scale 5
+    they would be millions of dicts beside the ledger's own copy)."""
+    for path in files:
+        with path.open("rb") as fh:
+            for line in fh:
+                yield json.loads(line)
+
+
 def _jsonl(doc: Mapping[str, Any]) -> bytes:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
@@ -769,11 +778,8 @@ def generate(
                         f"{result.events} events, {result.seconds:.1f} s",
                         file=sys.stderr,
                     )
-        docs: list[dict[str, Any]] = []
-        for result in results:
-            docs += [json.loads(line) for line in result.events_file.read_bytes().splitlines()]
         with Ledger.open(out, clock=clock, actor=OFFICE) as office:
-            office.import_events(docs)
+            office.import_events(_read_events([r.events_file for r in results]))
             report.events = len(office.events())
             report.digest = office.digest()
             report.stats = campaign_stats(office)
@@ -831,7 +837,12 @@ def event_digest(data_dir: Path) -> str:
 
 
 def cached_city(
-    scale: float, seed: int, *, cache: Path = CACHE_ROOT, log: bool = True
+    scale: float,
+    seed: int,
+    *,
+    cache: Path = CACHE_ROOT,
+    log: bool = True,
+    workers: int | None = None,
 ) -> CityReport:
     """The city ledger for (scale, seed, generator version), generated once into ``cache``.
 
@@ -855,7 +866,7 @@ def cached_city(
     home.mkdir(parents=True)
     if log:
         print(f"generating {plan.key} (once; cached in {home})", file=sys.stderr)
-    rep = generate(data, scale, seed, log=log)
+    rep = generate(data, scale, seed, log=log, workers=workers)
     marker.write_text(json.dumps(rep.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
     return rep
 
@@ -865,6 +876,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="benchmarks.citygen", description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=2020)
+    parser.add_argument("--workers", type=int, default=None, help="device processes at once")
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--out", type=Path, help="an empty or new directory for the ledger")
     where.add_argument("--cache", action="store_true", help="use .bench-cache/ (reuse if there)")
@@ -872,9 +884,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.out is not None:
         if args.out.exists() and any(args.out.iterdir()):
             parser.error(f"{args.out} is not empty")
-        rep = generate(args.out, args.scale, args.seed)
+        rep = generate(args.out, args.scale, args.seed, workers=args.workers)
     else:
-        rep = cached_city(args.scale, args.seed)
+        rep = cached_city(args.scale, args.seed, workers=args.workers)
     d = rep.as_dict()
     print(json.dumps(d, ensure_ascii=False, indent=1))
     print(

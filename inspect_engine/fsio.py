@@ -21,6 +21,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 TEMP_MARK = ".tmp-"
@@ -128,13 +129,14 @@ def temp_prefix(target: Path) -> str:
     return f".{target.name}{TEMP_MARK}"
 
 
-def atomic_write(path: Path, data: bytes, ops: FileOps) -> None:
+def atomic_write(path: Path, data: bytes | Iterable[bytes], ops: FileOps) -> None:
     """Replace ``path`` with ``data`` durably: temp file, fsync, replace, fsync of the directory.
 
-    On an error before the replace, the temporary file is removed (best effort) and ``path`` is
-    untouched. An error from the final directory ``fsync`` means the new content is in place but
-    its durability across a power cut is unconfirmed; it is raised all the same. Every error is
-    raised as the original ``OSError``.
+    ``data`` may be an iterable of chunks (written in turn: a large file need not be held in
+    memory whole). On an error before the replace, including one raised by the iterable, the
+    temporary file is removed (best effort) and ``path`` is untouched. An error from the final
+    directory ``fsync`` means the new content is in place but its durability across a power cut
+    is unconfirmed; it is raised all the same. Every error is raised as the original ``OSError``.
     """
     directory = path.parent
     before = ops.stat(path)
@@ -143,12 +145,14 @@ def atomic_write(path: Path, data: bytes, ops: FileOps) -> None:
     fd_open = True
     try:
         ops.fchmod(fd, mode)
-        view = memoryview(data)
-        while view:
-            written = ops.write(fd, view)
-            if written <= 0:  # pragma: no cover - os.write never returns 0 for regular files
-                raise OSError("write returned 0 bytes")
-            view = view[written:]
+        chunks = (data,) if isinstance(data, bytes | bytearray | memoryview) else data
+        for chunk in chunks:
+            view = memoryview(chunk)
+            while view:
+                written = ops.write(fd, view)
+                if written <= 0:  # pragma: no cover - os.write never returns 0 for regular files
+                    raise OSError("write returned 0 bytes")
+                view = view[written:]
         ops.fsync(fd)
         fd_open = False
         ops.close(fd)

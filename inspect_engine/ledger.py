@@ -24,6 +24,10 @@ Guarantees
   into ``ledger.db`` in one write, then empties the journal. A crash between those two writes
   leaves journal events that are already in the ledger; opening recognises them (same ids, same
   hashes) and empties the journal — the second half of the fold, not a repair.
+* ``ledger.db`` itself stays small: once it would hold :data:`SEAL_AT` events, a fold *seals* them
+  into segment files (written completely and durably first, never rewritten) and replaces
+  ``ledger.db`` by one that references them. A crash in between leaves unreferenced segments and
+  the ledger as it was (docs/ledger.md, "Segments").
 * A damaged or foreign file is refused with every problem located (file, line, device, seq);
   nothing is repaired or overwritten (``ledger rebuild --salvage`` is the explicit, user-invoked
   way out, and keeps the damaged files).
@@ -120,6 +124,7 @@ from inspect_engine.storage import (
     TableFile,
     Tables,
     WriterLock,
+    encode_chunks,
     encode_file,
     gc_paused,
     parse_file,
@@ -1344,20 +1349,21 @@ class Ledger:
                 n += 1
         if self.ops.stat(dest) is not None:
             raise InputError(f"{dest} exists; a backup never overwrites a file")
-        tables: Tables = {
-            "meta": {"1": dict(self._meta)},
-            "events": {str(i + 1): e.to_doc() for i, e in enumerate(self._events)},
-        }
-        data = encode_file("main", tables)
+        events = self._events
+        chunks = encode_chunks(
+            "main", [("meta", [dict(self._meta)]), ("events", (e.to_doc() for e in events))]
+        )
         try:
             self.ops.makedirs(dest.parent)
-            atomic_write(dest, data, self.ops)
+            with gc_paused():
+                atomic_write(dest, chunks, self.ops)
         except OSError as err:
             raise LedgerWriteError(f"could not write the backup {dest}: {err.strerror}") from err
-        del data, tables
         got = self.ops.read(dest)
         with gc_paused():
-            parsed = parse_file(got[0] if got else b"", str(dest), "main", convert=_to_full_event)
+            # Every event checked in full (shape, payload, hash), kept without its payload: the
+            # chains are checked next, and the ledger's own events are in memory already.
+            parsed = parse_file(got[0] if got else b"", str(dest), "main", convert=_checked_bare)
         del got
         part = _Part(str(dest), parsed.tables.get("events", {}), parsed.lines)
         problems = (
@@ -1497,6 +1503,16 @@ def _to_full_event(table: str, doc: dict[str, Any]) -> Any:
     """Like :func:`_to_event`, with every check of ``verify`` (payload, hash)."""
     if table == "events" and document_problem(doc) is None:
         return Event.from_doc(doc, trusted=True)
+    return doc
+
+
+_BARE: dict[str, Any] = {}
+
+
+def _checked_bare(table: str, doc: dict[str, Any]) -> Any:
+    """Like :func:`_to_full_event`, but the event keeps no payload (for a read-back check)."""
+    if table == "events" and document_problem(doc) is None:
+        return Event.from_doc({**doc, "payload": _BARE}, trusted=True)
     return doc
 
 

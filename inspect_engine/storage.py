@@ -23,15 +23,21 @@ Guarantees
 * **One writer.** :class:`WriterLock` wraps ``filelock`` on ``ledger.lock``; a second writer gets
   :class:`LedgerLocked` naming the holder's pid, never a corrupt file.
 
-File format (version 1)
-=======================
+File format (version 2; version 1 is read too)
+==============================================
 UTF-8 text, one record a line, each line ``<crc32 of the JSON, 8 hex digits> <JSON>\\n``::
 
-    1a2b3c4d {"format":"inspect-engine-ledger","version":1,"kind":"main"}
+    1a2b3c4d {"format":"inspect-engine-ledger","version":2,"kind":"main"}
     5e6f7a8b {"t":"meta","id":1,"doc":{...}}
     9c0d1e2f {"t":"events","id":1,"doc":{...}}
     ...
     3a4b5c6d {"end":{"records":N,"sha256":"<hex of every byte before this line>"}}
+
+Sealed segments (``segments/*.db``, kind ``segment``) are files of the same format written once
+by :func:`write_segment` and never changed; ``ledger.db`` references each in its ``segments``
+table with its record count and SHA-256 (:class:`SegmentRef`), and :func:`read_segment` refuses
+one that does not match. Version 2 added them; a version-1 reader would miss their events, so
+it must refuse the file.
 """
 
 from __future__ import annotations
@@ -137,6 +143,29 @@ def encode_line(obj: Mapping[str, Any]) -> bytes:
     """One line of a ledger file: CRC32 prefix, compact JSON, newline."""
     body = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
     return b"%08x %s\n" % (zlib.crc32(body), body)
+
+
+def encode_chunks(
+    kind: str, tables: Iterable[tuple[str, Iterable[Mapping[str, Any]]]], *, lines: int = 2000
+) -> Iterator[bytes]:
+    """The bytes of a ledger file, in chunks of ``lines`` lines, never all in memory at once:
+    the same file as :func:`encode_file` for tables given as ``(name, documents)`` with record
+    ids 1, 2, ... (the SHA-256 of the end marker is computed as the chunks go)."""
+    digest = hashlib.sha256()
+    records = 0
+    out = [encode_line({"format": FORMAT_NAME, "version": FORMAT_VERSION, "kind": kind})]
+    for name, docs in tables:
+        for doc_id, doc in enumerate(docs, start=1):
+            out.append(encode_line({"t": name, "id": doc_id, "doc": doc}))
+            records += 1
+            if len(out) >= lines:
+                chunk = b"".join(out)
+                digest.update(chunk)
+                yield chunk
+                out = []
+    chunk = b"".join(out)
+    digest.update(chunk)
+    yield chunk + encode_line({"end": {"records": records, "sha256": digest.hexdigest()}})
 
 
 @dataclass

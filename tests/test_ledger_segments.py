@@ -235,3 +235,55 @@ def test_line_index_runs() -> None:
     assert [index.get(("events", str(i))) for i in range(1, 9)] == [2, 3, 4, None, 7, 8, 10, None]
     assert index[("meta", "1")] == 9
     assert ("meta", "2") not in index and index.get(("other", "1")) is None
+
+
+def _state(proj: Projection) -> object:
+    """Everything a projection holds, dict orders included (reports list in projection order)."""
+    return (
+        [(k, v) for k, v in proj.sites.items()],
+        [(k, v, list(v.answers.items())) for k, v in proj.inspections.items()],
+        [(k, v) for k, v in proj.findings.items()],
+        [(k, v) for k, v in proj.orders.items()],
+        proj.rejected,
+        proj.conflicts,
+        proj.applied,
+    )
+
+
+def test_build_equals_applying_one_by_one(tmp_path: Path) -> None:
+    """``Projection.build`` (plain answers applied inline) gives exactly the state of applying
+    every event in order with ``apply``: answers set, cleared, with notes, lists, evidence, and
+    answers of another device rejected after the inspection was submitted."""
+    a = Ledger.open(tmp_path / "a", clock=kit.clock(), actor="张三")
+    a.register_sites([kit.site(i) for i in range(3)])
+    insp = a.start_inspection(
+        "S0001", method="明查", inspectors=["张三"], pack_id=PACK_ID, pack_version=PACK_VERSION
+    ).id
+    b = Ledger.open(tmp_path / "b", clock=kit.clock(), actor="李四")
+    b.import_events(a.events())
+    a.record_answer(insp, "q1", "no")
+    a.record_answer(insp, "q2", ["a", "b"], note="两处")
+    a.record_answer(insp, "q3", 2.5)
+    a.record_answer(insp, "q4", True)
+    a.record_answer(insp, "q1", None)  # cleared
+    a.record_answer(insp, "q2", None)  # note kept
+    a.record_answer(insp, "q5", "yes", evidence=[a.add_evidence(b"photo", name="p.jpg")])
+    b.record_answer(insp, "q1", "yes")
+    b.record_answer(insp, "q6", "no")
+    a.submit_inspection(insp, [kit.finding("R1")])
+    for i in range(12):  # b's clock runs past a's submit: its later answers sort after it
+        b.record_answer(insp, f"r{i}", "yes")
+    hub = Ledger.open(tmp_path / "hub", clock=kit.clock(), actor="office")
+    hub.import_events(a.events())
+    hub.import_events(b.events())
+    events = hub.events()
+    one_by_one = Projection()
+    for event in sorted(events, key=lambda e: e.order):
+        one_by_one.apply(event)
+    built = Projection.build(events)
+    assert _state(built) == _state(one_by_one)
+    assert built.rejected, "b's answers after the submit are rejected"
+    assert built.inspections[insp].answers["q2"].note == "两处"
+    assert "q5" in built.inspections[insp].answers  # with evidence: the general path
+    for led in (a, b, hub):
+        led.close()

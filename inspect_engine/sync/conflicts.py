@@ -82,9 +82,15 @@ def _change(e: Event, applied: bool) -> Change:
     return Change(e.event_id, e.device_id, e.seq, e.actor, e.time, e.kind, label, applied)
 
 
+_READ = frozenset((*MOVES, "inspection.submitted", "site.registered", "site.updated"))
+"""The kinds a conflict can involve or point at: finding steps (a move's ``base`` is the
+finding's latest step, i.e. its raising submission, a plan or a move) and site records. Answers,
+most of a ledger, never take part, so they are left out before sorting."""
+
+
 def list_conflicts(ledger: Ledger) -> list[Conflict]:
     """Every conflict in the ledger, findings first (by site, finding, order), then sites."""
-    events = sorted(ledger.events(), key=lambda e: e.order)
+    events = sorted((e for e in ledger.events() if e.kind in _READ), key=lambda e: e.order)
     return finding_conflicts(events, ledger.projection) + site_conflicts(events, ledger.projection)
 
 

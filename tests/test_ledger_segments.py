@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from inspect_engine import ledger as ledger_module
+from inspect_engine.errors import LedgerError
 from inspect_engine.events import Event
 from inspect_engine.fsio import FileOps
 from inspect_engine.ledger import Ledger, verify_data_dir
@@ -287,3 +288,69 @@ def test_build_equals_applying_one_by_one(tmp_path: Path) -> None:
     assert "q5" in built.inspections[insp].answers  # with evidence: the general path
     for led in (a, b, hub):
         led.close()
+
+
+class _FailAt(FileOps):
+    """``ENOSPC`` at the k-th mutating call (mkstemp, write, fsync, replace, fsync of a folder)."""
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+        self.calls = 0
+
+    def _step(self) -> None:
+        self.calls += 1
+        if self.calls == self.k:
+            raise OSError(28, "No space left on device")
+
+    def mkstemp(self, directory: Path, prefix: str) -> tuple[int, str]:
+        self._step()
+        return super().mkstemp(directory, prefix)
+
+    def write(self, fd: int, data: bytes | memoryview) -> int:
+        self._step()
+        return super().write(fd, data)
+
+    def fsync(self, fd: int) -> None:
+        self._step()
+        super().fsync(fd)
+
+    def replace(self, src: str, dst: Path) -> None:
+        self._step()
+        super().replace(src, dst)
+
+    def fsync_dir(self, directory: Path) -> None:
+        self._step()
+        super().fsync_dir(directory)
+
+
+def test_an_error_while_sealing_a_format_1_ledger_changes_nothing_it_should_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Disk full at every step of the one-off sealing done by the first writable open: the open
+    fails with the error, and the next open (clean) has every event, verified."""
+    source = tmp_path / "source"
+    with Ledger.open(source, clock=kit.clock(), actor="张三") as led:
+        led.register_sites([kit.site(i) for i in range(5)])
+        _work(led)
+        state = kit.logical_state(led)
+        events, meta = led.events(), {**led._meta, "format": 1}  # noqa: SLF001
+    old = _v1_file(events, meta)
+    monkeypatch.setattr(ledger_module, "SEAL_AT", 4)
+    k = 1
+    while True:
+        work = tmp_path / f"k{k}"
+        work.mkdir()
+        (work / "ledger.db").write_bytes(old)
+        ops = _FailAt(k)
+        try:
+            Ledger.open(work, clock=kit.clock(), actor="张三", ops=ops).close()
+        except LedgerError:
+            assert ops.calls >= k
+        else:
+            assert ops.calls < k, "every step was tried"
+            break
+        assert verify_data_dir(work).ok, k
+        with Ledger.open(work, clock=kit.clock(), actor="张三") as again:
+            assert kit.logical_state(again) == state, k
+        k += 1
+    assert k > 10  # segments (three), ledger.db: several steps each

@@ -145,8 +145,10 @@ def main(argv: list[str] | None = None) -> None:
         how = "cached" if c["cached"] else "generated now"
         print(
             f"{which} ledger: scale {c['scale']:g}, {c['sites']:,} sites, {c['inspections']:,} "
-            f"inspections, {c['devices']} devices, {c['events']:,} events, {c['ledger_mb']} MB "
-            f"({how}; generation took {c['generate_s']} s)"
+            f"inspections, {c['devices']} devices, {c['events']:,} events "
+            f"({(c['events'] - c['sites']) / c['inspections']:.1f} per inspection with its "
+            f"answers and follow-up), {c['ledger_mb']} MB ({how}; generation took "
+            f"{c['generate_s']} s)"
         )
     print(f"prepared in {prep['prepare_s']} s (generation included when it happened)")
     results = []

@@ -112,22 +112,28 @@ def gc_paused() -> Iterator[None]:
     parsing or encoding a file allocates enough to trigger many of them (measured: most of a
     fold's time). Reference counting still frees everything meanwhile.
 
-    On leaving, the objects made meanwhile are frozen (``gc.freeze``): the cyclic collector
-    no longer scans them. Objects in reference cycles made during the pause would then wait
-    for the process to end; the ledger's events, documents and projection have none.
+    After bulk work (:data:`FREEZE_FROM` new objects or more: loading, rebuilding), everything
+    alive is frozen (``gc.freeze``): the first collection would otherwise traverse all the new
+    objects (measured 1-2 s after loading 200,000 events), and later full collections all of
+    them again. The price: an object alive now that is later dropped *inside a reference
+    cycle* is never reclaimed (the ledger's events, documents and projection have no cycles;
+    other code's may). Small pauses (an answer saved) freeze nothing, so a long session does
+    not pin what its screens come and go with.
     """
     was = gc.isenabled()
     gc.disable()
+    before = gc.get_count()[0]
     try:
         yield
     finally:
         if was:
-            # Everything allocated meanwhile sits in the youngest generation: the first
-            # collection after this would traverse all of it (measured 1-2 s after loading
-            # 200,000 events). Move it to the permanent generation instead: what it holds is
-            # long-lived (events, projection) and acyclic; reference counting still frees it.
-            gc.freeze()
+            if gc.get_count()[0] - before >= FREEZE_FROM:
+                gc.freeze()
             gc.enable()
+
+
+FREEZE_FROM = 100_000
+"""New objects a :func:`gc_paused` block must leave behind for them to be frozen."""
 
 
 def stat_key(st: os.stat_result) -> StatKey:

@@ -17,10 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from inspect_engine.cli.ledger_args import clock_from, common_parser, open_ledger
-from inspect_engine.cli.notice_cmd import output_format
-from inspect_engine.cli.output import emit_json
+from inspect_engine.cli.output import emit_json, output_format
 from inspect_engine.clock import CHINA
-from inspect_engine.errors import ExitCode, UsageError
+from inspect_engine.errors import ExitCode
 from inspect_engine.reports import tabular
 from inspect_engine.reports.hazards import (
     COLUMNS,
@@ -34,7 +33,7 @@ from inspect_engine.reports.hazards import (
 from inspect_engine.reports.labels import PackLabels
 from inspect_engine.reports.outfile import write_out
 
-FORMATS = {".txt": "text", ".md": "md", ".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
+FORMATS = ("text", "md", "csv", "xlsx", "json")
 
 
 def register(sub: Any) -> None:
@@ -67,7 +66,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--format",
-        choices=sorted(set(FORMATS.values())),
+        choices=FORMATS,
         help="text (default on stdout; columns: " + TEXT_COLUMN_HELP + "), md, csv, xlsx, json; "
         "default from --out's suffix",
     )
@@ -78,8 +77,6 @@ def register(sub: Any) -> None:
 def cmd_hazards(args: argparse.Namespace) -> int:
     """Build the list; render it in the format asked; write it to --out or stdout."""
     fmt = output_format(args.format, args.out, FORMATS, "text")
-    if fmt == "xlsx" and args.out is None:
-        raise UsageError("--format xlsx needs --out FILE")
     now = clock_from(args).now()
     today: dt.date = args.today or now.date()
     created = now if args.today is None else dt.datetime.combine(today, dt.time(), CHINA)

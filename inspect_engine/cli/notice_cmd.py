@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from inspect_engine.cli.ledger_args import common_parser, open_ledger
-from inspect_engine.errors import ExitCode, UsageError
+from inspect_engine.cli.output import output_format
+from inspect_engine.errors import ExitCode
 from inspect_engine.reports.labels import PackLabels
 from inspect_engine.reports.notice import build_notice, render_markdown, resolve_inspection
 from inspect_engine.reports.outfile import write_out
 
-FORMATS = {".md": "md", ".markdown": "md", ".docx": "docx"}
+FORMATS = ("md", "docx")
 
 
 def register(sub: Any) -> None:
@@ -37,41 +38,16 @@ def register(sub: Any) -> None:
     p.add_argument("inspection", help="the inspection id, or a unique prefix of it")
     p.add_argument(
         "--format",
-        choices=["md", "docx"],
+        choices=FORMATS,
         help="md (default) or docx (A4, printable; needs --out); default from --out's suffix",
     )
     p.add_argument("--out", type=Path, help="write here (atomically) instead of stdout")
     p.set_defaults(handler=cmd_notice)
 
 
-def output_format(fmt: str | None, out: Path | None, formats: dict[str, str], default: str) -> str:
-    """``--format`` if given, else the format ``--out``'s suffix names, else ``default``.
-
-    A ``--format`` that contradicts a known suffix (``--format md --out x.docx``) is refused:
-    a file whose name lies about its content is worse than a usage error.
-    """
-    if fmt:
-        named = formats.get(out.suffix.lower()) if out is not None else None
-        if named is not None and named != fmt:
-            raise UsageError(f"--format {fmt} but --out {out} names {named}; make them agree")
-        return fmt
-    if out is not None:
-        suffix = out.suffix.lower()
-        if suffix not in formats:
-            known = ", ".join(sorted(formats))
-            raise UsageError(
-                f"--out {out}: cannot tell the format from {suffix or 'no suffix'!r}"
-                f" (known: {known}); give --format"
-            )
-        return formats[suffix]
-    return default
-
-
 def cmd_notice(args: argparse.Namespace) -> int:
     """Build the notice; write it to --out or stdout."""
     fmt = output_format(args.format, args.out, FORMATS, "md")
-    if fmt == "docx" and args.out is None:
-        raise UsageError("--format docx needs --out FILE (a .docx is not for the terminal)")
     with open_ledger(args, readonly=True) as ledger:
         proj = ledger.projection
         where = str(ledger.data_dir)

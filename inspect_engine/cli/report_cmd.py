@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any, cast
 
 from inspect_engine.cli.ledger_args import clock_from, common_parser, open_ledger
-from inspect_engine.cli.output import Progress
+from inspect_engine.cli.output import Progress, output_format
 from inspect_engine.clock import CHINA
 from inspect_engine.datadir import resolve_data_dir
-from inspect_engine.errors import ExitCode, InputError, PackError, UsageError
+from inspect_engine.errors import ExitCode, PackError, UsageError
 from inspect_engine.packs import load_pack, pack_sources
 from inspect_engine.reports.friday import FORMATS, Format, build_friday, write_friday
 from inspect_engine.reports.outfile import write_out
@@ -42,8 +42,6 @@ from inspect_engine.reports.tallies import (
 )
 from inspect_engine.reports.week import latest_report, week_containing
 from inspect_engine.rulepack import RulePack
-
-SUFFIXES = {".txt": "text", ".md": "md", ".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
 
 
 def register(sub: Any) -> None:
@@ -112,30 +110,6 @@ def register(sub: Any) -> None:
     tallies.set_defaults(handler=cmd_tallies)
 
 
-def _format(args: argparse.Namespace, allowed: tuple[str, ...]) -> str:
-    named = SUFFIXES.get(args.out.suffix.lower()) if args.out is not None else None
-    if args.format:
-        fmt = str(args.format)
-        if named is not None and named != fmt:
-            raise UsageError(
-                f"--format {fmt} contradicts --out {args.out} (a {named} file name); "
-                "change one of them"
-            )
-    elif args.out is not None:
-        fmt = SUFFIXES.get(args.out.suffix.lower(), "")
-        if fmt not in allowed:
-            raise UsageError(
-                f"--out {args.out}: cannot tell the format from {args.out.suffix or 'no suffix'!r}"
-                f" (known: {', '.join(s for s, f in SUFFIXES.items() if f in allowed)}); "
-                "give --format"
-            )
-    else:
-        fmt = "text"
-    if fmt == "xlsx" and args.out is None:
-        raise UsageError("--format xlsx needs --out FILE (a workbook is not written to stdout)")
-    return fmt
-
-
 def _week(args: argparse.Namespace) -> dt.date | None:
     if not args.week:
         return None
@@ -169,7 +143,7 @@ def load_packs(data_dir: Path) -> list[RulePack]:
 
 def cmd_friday(args: argparse.Namespace) -> int:
     """Build the Friday report and write it."""
-    fmt = _format(args, FORMATS)
+    fmt = output_format(args.format, args.out, FORMATS, "text")
     week, cutoff = _week(args), _cutoff(args)
     progress = Progress(args.quiet, "friday")
     packs = load_packs(resolve_data_dir(args.data_dir))
@@ -192,7 +166,7 @@ def cmd_friday(args: argparse.Namespace) -> int:
 
 def cmd_tallies(args: argparse.Namespace) -> int:
     """Tally the ledger as of the cut-off, grouped by one dimension."""
-    fmt = _format(args, (*FORMATS, "json"))
+    fmt = output_format(args.format, args.out, (*FORMATS, "json"), "text")
     week, cutoff = _week(args), _cutoff(args)
     progress = Progress(args.quiet, "tallies")
     index = PackIndex(load_packs(resolve_data_dir(args.data_dir)))
@@ -203,11 +177,6 @@ def cmd_tallies(args: argparse.Namespace) -> int:
                 week_containing(week) if week else latest_report(clock_from(args).now())
             ).cutoff
         current = ledger.projection
-        if not current.sites:
-            raise InputError(
-                "台账为空：没有登记任何场所 / the ledger is empty (no site registered)",
-                hint="import the site register first: inspect-engine sites import FILE",
-            )
         check_scope(current, index, scope)
         proj = projection_at(ledger, cutoff)
         progress("截止时台账", 1, 2)

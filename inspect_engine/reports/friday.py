@@ -188,11 +188,6 @@ def build_friday(
         report_week = latest_report(ledger.clock.now())
 
     current = ledger.projection
-    if not current.sites:
-        raise InputError(
-            "台账为空：没有登记任何场所 / the ledger is empty (no site registered)",
-            hint="import the site register first: inspect-engine sites import FILE",
-        )
     check_scope(current, index, scope)
     in_scope = [index.in_force[pack]] if pack is not None else list(index.in_force.values())
     _check_campaign(report_week, in_scope)

@@ -215,7 +215,13 @@ def projection_at(ledger: Ledger, cutoff: dt.datetime) -> Projection:
 
 
 def check_scope(proj: Projection, packs: PackIndex, scope: Scope) -> None:
-    """:class:`InputError` naming the known values when a filter matches nothing in the ledger."""
+    """:class:`InputError` for an empty ledger, or naming the known values when a filter matches
+    nothing in the ledger."""
+    if not proj.sites:
+        raise InputError(
+            "台账为空：没有登记任何场所 / the ledger is empty (no site registered)",
+            hint="import the site register first: inspect-engine sites import FILE",
+        )
     sites = [s.site for s in proj.sites.values()]
     if scope.county is not None and all(s.county != scope.county for s in sites):
         known = sorted({s.county for s in sites}, key=county_key)

@@ -53,7 +53,7 @@ def cmd_notice(args: argparse.Namespace) -> int:
         where = str(ledger.data_dir)
         insp = resolve_inspection(proj, args.inspection, where)
         assert insp.submitted_at is not None  # resolve_inspection refuses the others
-        then = ledger.projection_as_of(dt.datetime.fromisoformat(insp.submitted_at))
+        then = ledger.projection_as_of(dt.datetime.fromisoformat(insp.submitted_at), answers=False)
         notice = build_notice(proj, insp, PackLabels(ledger.data_dir), as_submitted=then)
     if fmt == "docx":
         from inspect_engine.reports.notice_docx import render_docx  # python-docx only when asked

@@ -198,19 +198,19 @@ def cutoff_day(cutoff: dt.datetime) -> dt.date:
 
 
 def projection_at(ledger: Ledger, cutoff: dt.datetime) -> Projection:
-    """The ledger's state as of ``cutoff``: ``ledger.projection_as_of(cutoff)``, without the rebuild
-    when nothing happened after the cut-off.
+    """The ledger's state as of ``cutoff``: ``ledger.projection_as_of(cutoff, answers=False)``
+    (reports never read answers), without the rebuild when nothing happened after the cut-off.
 
-    ``projection_as_of`` replays every event up to the cut-off (5.6 s for 700,000 events). When no
-    event is later than the cut-off, that replay is the ledger's own projection, which it keeps
-    built (the live projection equals a rebuild from the same events: docs/ledger.md); so the
-    events are scanned newest first, and the first one after the cut-off (on a Friday morning,
-    the first one looked at) sends the call to ``projection_as_of``.
+    ``projection_as_of`` replays every event up to the cut-off (1.3 s for 522,000 events, 0.6 s
+    without the answers). When no event is later than the cut-off, that replay is the ledger's
+    own projection, which it keeps built (the live projection equals a rebuild from the same
+    events: docs/ledger.md); so the events are scanned newest first, and the first one after the
+    cut-off (on a Friday morning, the first one looked at) sends the call to ``projection_as_of``.
     """
     if cutoff.tzinfo is None:
         raise InputError("the cut-off time must be timezone-aware")
     if any(event.at > cutoff for event in reversed(ledger.events())):
-        return ledger.projection_as_of(cutoff)
+        return ledger.projection_as_of(cutoff, answers=False)
     return ledger.projection
 
 

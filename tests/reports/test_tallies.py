@@ -299,3 +299,48 @@ def test_projection_at_reuses_the_live_projection_only_when_nothing_is_later(
     assert at_w4 is not friday_ledger.projection
     assert at_w4.digest() == friday_ledger.projection_as_of(W4).digest()
     assert projection_at(friday_ledger, W4 + dt.timedelta(seconds=1)) is friday_ledger.projection
+
+
+def test_projection_without_answers_matches_the_full_replay(
+    tmp_path: Path, campaign_packs: list[RulePack]
+) -> None:
+    """What reports read is the same whether the answer events are replayed or not.
+
+    On the demo ledger: inspections with answers, findings, plans, moves and orders, and a walk
+    left open with two answers.
+    """
+    from tui.demo import build_demo
+
+    build_demo(tmp_path, campaign_packs, sites=64)
+    with Ledger.open(tmp_path, readonly=True) as ledger:
+        for at in (cutoff(9, 5), cutoff(9, 12), cutoff(9, 19), cutoff(9, 22)):
+            full = ledger.projection_as_of(at)
+            lean = ledger.projection_as_of(at, answers=False)
+            assert lean is not full
+            assert full.inspections and any(i.answers for i in full.inspections.values())
+            assert all(not i.answers for i in lean.inspections.values())
+            assert {k: s.version for k, s in lean.sites.items()} == {
+                k: s.version for k, s in full.sites.items()
+            }
+            assert {
+                k: (i.site_id, i.status, i.submitted_at, i.finding_ids)
+                for k, i in lean.inspections.items()
+            } == {
+                k: (i.site_id, i.status, i.submitted_at, i.finding_ids)
+                for k, i in full.inspections.items()
+            }
+            assert {
+                k: (f.status, f.plan, f.deadline, [s.event_id for s in f.history], f.closed_at)
+                for k, f in lean.findings.items()
+            } == {
+                k: (f.status, f.plan, f.deadline, [s.event_id for s in f.history], f.closed_at)
+                for k, f in full.findings.items()
+            }
+            assert {k: (o.kind, o.lifted_on) for k, o in lean.orders.items()} == {
+                k: (o.kind, o.lifted_on) for k, o in full.orders.items()
+            }
+            # cached per (cut-off, answers): asking again gives the same object
+            assert ledger.projection_as_of(at, answers=False) is lean
+        late = ledger.projection_as_of(cutoff(9, 22), answers=False)
+        assert late.findings and late.orders
+        assert any(f.history[-1].action != "raised" for f in late.findings.values())

@@ -297,7 +297,8 @@ def s_friday(paths: Paths, scale: float) -> Result:
             report = friday.build_friday(ledger, packs, cutoff=FRIDAY_CUTOFF)
             friday.write_friday(report, "csv", out / "friday-ledger.csv")
             t_friday = time.perf_counter() - t0 - t_open
-            proj = ledger.projection_as_of(FRIDAY_CUTOFF)
+            # the state the report used (cached by the ledger): reports never read answers
+            proj = ledger.projection_as_of(FRIDAY_CUTOFF, answers=False)
             unresolved = hazards.hazard_list(
                 proj, FRIDAY_CUTOFF.date(), labels.PackLabels(packs=packs), sort="county"
             )

@@ -34,6 +34,9 @@ def add_weekly_chart(workbook: Workbook, where: Mapping[str, Placement]) -> None
     chart.title = "逐周发现与整改隐患数"
     chart.y_axis.title = "隐患数"
     chart.x_axis.title = "周次"
+    # openpyxl 3.1 leaves <c:delete> out of the axes, and Excel then hides them: say "shown"
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
     chart.height = 9
     chart.width = 18
     for key in CHART_SERIES:

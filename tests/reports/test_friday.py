@@ -304,6 +304,9 @@ def _chart_refs(path: Path) -> list[tuple[str, str, str]]:
         assert charts == ["xl/charts/chart1.xml"]
         root = ElementTree.fromstring(archive.read(charts[0]))
     assert root.find(".//c:barChart/c:barDir", ns).get("val") == "col"  # type: ignore[union-attr]
+    # both axes say they are shown (Excel hides an axis without <c:delete val="0"/>)
+    for axis in ("catAx", "valAx"):
+        assert root.find(f".//c:{axis}/c:delete", ns).get("val") == "0"  # type: ignore[union-attr]
     for ser in root.iterfind(".//c:ser", ns):
         title = ser.findtext("c:tx/c:strRef/c:f", namespaces=ns) or ""
         cats = ser.findtext("c:cat/c:strRef/c:f", namespaces=ns) or ""

@@ -32,7 +32,8 @@ from pathlib import Path
 from inspect_engine.clock import CHINA, FixedClock
 from inspect_engine.events import Event
 from inspect_engine.findings import Finding, Responsible
-from inspect_engine.ledger import Ledger, verify_data_dir
+from inspect_engine.ledger import Ledger
+from inspect_engine.ledger_repair import verify_data_dir
 from inspect_engine.rectification import FiveImplementations
 from inspect_engine.rulepack import Basis, SourceRef, Text
 from inspect_engine.site import Parties, PartyRecord, Site

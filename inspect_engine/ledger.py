@@ -65,7 +65,6 @@ from inspect_engine.datadir import (
 from inspect_engine.errors import InputError, LedgerError, Problem, RefusedError
 from inspect_engine.events import (
     ORDER_KEY,
-    PAYLOADS,
     AnswerRecorded,
     DeviceEnrolled,
     EnforcementLifted,
@@ -94,6 +93,18 @@ from inspect_engine.events import (
 )
 from inspect_engine.findings import Finding
 from inspect_engine.fsio import FileOps, atomic_write, cleanup_temp_files
+from inspect_engine.ledger_files import (
+    Part,
+    check_events,
+    check_journal,
+    check_main,
+    checked_bare,
+    event_reader,
+    lines_of,
+    segment_refs,
+    to_event,
+)
+from inspect_engine.ledger_repair import VerifyReport, verify_data_dir
 from inspect_engine.projection import (
     FindingState,
     InspectionState,
@@ -118,14 +129,12 @@ from inspect_engine.storage import (
     SEGMENT_DIR,
     LedgerDamaged,
     LedgerWriteError,
-    LineIndex,
     SegmentRef,
     StatKey,
     TableFile,
     Tables,
     WriterLock,
     encode_chunks,
-    encode_file,
     gc_paused,
     parse_file,
     read_segment,
@@ -144,10 +153,6 @@ MAX_EVIDENCE_BYTES = 200 * 1024 * 1024
 """Largest evidence file accepted (a long video would exceed it; photos do not)."""
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_EVENT_KEYS = frozenset(
-    ("v", "event_id", "device_id", "seq", "lamport", "time", "actor", "kind", "payload")
-    + ("prev", "hash")
-)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -210,26 +215,6 @@ class LedgerInfo:
     open_inspections: list[str] = field(default_factory=list)
 
 
-@dataclass
-class VerifyReport:
-    """``inspect-engine ledger verify``: every problem, located; plus what was checked."""
-
-    data_dir: Path
-    exists: bool
-    problems: list[Problem]
-    events: int = 0
-    journal_events: int = 0
-    devices: dict[str, int] = field(default_factory=dict)
-    rejected: list[str] = field(default_factory=list)
-    """Events kept but not applied by the projection (with the reason): not damage."""
-    conflicts: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """No damage found."""
-        return not self.problems
-
-
 class Ledger:
     """The record of one data directory (see the module docstring). Use :meth:`open`."""
 
@@ -256,7 +241,7 @@ class Ledger:
             ops=ops,
             readonly=readonly,
             immutable=["events"],
-            convert=_to_event if readonly else None,
+            convert=to_event if readonly else None,
         )
         self._journal = TableFile(
             data_dir / JOURNAL_FILE,
@@ -375,13 +360,13 @@ class Ledger:
         """The events of every sealed segment ``ledger.db`` references, in order, each segment
         checked against its reference (count, SHA-256) and, when read for the first time, line by
         line. Segments never change, so one read already is reused while its file is unchanged."""
-        refs, problems = _segment_refs(main, str(self.data_dir / LEDGER_FILE))
+        refs, problems = segment_refs(main, str(self.data_dir / LEDGER_FILE))
         if problems:
             raise LedgerDamaged(problems)
         folder = self.data_dir / SEGMENT_DIR
         events: list[Event] = []
         cache: dict[str, tuple[StatKey | None, list[Event]]] = {}
-        reader = _event_reader()
+        reader = event_reader()
         for ref in refs:
             st = self.ops.stat(folder / ref.name)
             key = None if st is None else stat_key(st)
@@ -392,8 +377,8 @@ class Ledger:
                 parsed = read_segment(folder, ref, self.ops, convert=reader)
                 if parsed.problems:
                     raise LedgerDamaged(parsed.problems)
-                part = _Part(str(folder / ref.name), parsed.tables.get("events", {}), parsed.lines)
-                pairs, bad = _check_events(part, full=False)
+                part = Part(str(folder / ref.name), parsed.tables.get("events", {}), parsed.lines)
+                pairs, bad = check_events(part, full=False)
                 if bad:
                     raise LedgerDamaged(bad)
                 chunk = [ev for _, ev in pairs]
@@ -424,7 +409,7 @@ class Ledger:
         head = self._main
         if migrate:
             head = TableFile(
-                self._main.path, kind="main", ops=self.ops, readonly=True, convert=_event_reader()
+                self._main.path, kind="main", ops=self.ops, readonly=True, convert=event_reader()
             )
         main, sealed, journal = self._read_files(head)
         if main is None:
@@ -448,10 +433,10 @@ class Ledger:
             main, sealed, journal = self._read_files(head)
             assert main is not None
         storage = head.storage
-        tail = _Part(str(storage.path), main.get("events", {}), _lines_of(storage))
+        tail = Part(str(storage.path), main.get("events", {}), lines_of(storage))
         ids: dict[str, str] = {}
         last: dict[str, Event] = {}
-        events, problems, meta = _check_main(
+        events, problems, meta = check_main(
             main, [sealed, tail], full=False, file=tail.file, ids=ids, last=last
         )
         n_sealed = len(sealed)
@@ -467,10 +452,10 @@ class Ledger:
         self._lamport = max((h.lamport for h in self._heads.values()), default=0)
         self._in_main = len(self._events)
         self._sealed = n_sealed
-        jpart = _Part(str(self._journal.storage.path), {}, _lines_of(self._journal.storage))
+        jpart = Part(str(self._journal.storage.path), {}, lines_of(self._journal.storage))
         if journal is not None:
             jpart.rows = journal.get("events", {})
-        pending, stale, jproblems = _check_journal(
+        pending, stale, jproblems = check_journal(
             jpart if journal is not None else None, self.device_id, self._ids, self._heads
         )
         if jproblems:
@@ -577,7 +562,7 @@ class Ledger:
         """Write ``events`` into the ledger in one write, then empty the journal.
 
         A crash between the two leaves journal events that are already in the ledger, which
-        the next load recognises (:func:`_check_journal`). The caller handles errors.
+        the next load recognises (:func:`check_journal`). The caller handles errors.
 
         When ``ledger.db`` would then hold :data:`SEAL_AT` events or more, its events and the
         new ones are sealed instead: written as segment files (each complete and fsync'd), then
@@ -1373,11 +1358,11 @@ class Ledger:
         with gc_paused():
             # Every event checked in full (shape, payload, hash), kept without its payload: the
             # chains are checked next, and the ledger's own events are in memory already.
-            parsed = parse_file(got[0] if got else b"", str(dest), "main", convert=_checked_bare)
+            parsed = parse_file(got[0] if got else b"", str(dest), "main", convert=checked_bare)
         del got
-        part = _Part(str(dest), parsed.tables.get("events", {}), parsed.lines)
+        part = Part(str(dest), parsed.tables.get("events", {}), parsed.lines)
         problems = (
-            parsed.problems or (_check_main(parsed.tables, [part], full=True, file=part.file)[1])
+            parsed.problems or (check_main(parsed.tables, [part], full=True, file=part.file)[1])
         )
         if problems:
             raise LedgerError(f"the backup {dest} does not verify: {problems[0].render()}")
@@ -1418,468 +1403,3 @@ def _evidence_list(items: Iterable[Evidence | str]) -> list[Evidence]:
 
 def _kept(current: Any) -> list[Evidence]:
     return list(current.evidence) if current is not None else []
-
-
-def _shape_problem(doc: Any) -> str | None:
-    """Cheap structural check of a stored event (the line's CRC already proved it intact)."""
-    if not isinstance(doc, dict) or doc.keys() != _EVENT_KEYS:
-        return "not an event (wrong fields)"
-    if not (
-        type(doc["seq"]) is int
-        and type(doc["lamport"]) is int
-        and isinstance(doc["event_id"], str)
-        and isinstance(doc["device_id"], str)
-        and isinstance(doc["hash"], str)
-        and isinstance(doc["time"], str)
-        and isinstance(doc["payload"], dict)
-        and doc["kind"] in PAYLOADS
-        and (doc["prev"] is None or isinstance(doc["prev"], str))
-    ):
-        return "not an event (wrong field types)"
-    return None
-
-
-def _to_event(table: str, doc: dict[str, Any], last: dict[str, str] | None = None) -> Any:
-    """``parse_file``'s convert: an event document that has the shape becomes an :class:`Event`
-    at once (its document is dropped); anything else stays a document for the checks to name.
-
-    The checks are :func:`_shape_problem`'s, inlined: this runs once per event on every open.
-    ``last`` (device → hash of its event read before) shares strings, see :func:`_event_reader`.
-    """
-    if table != "events" or doc.keys() != _EVENT_KEYS:
-        return doc
-    prev = doc["prev"]
-    if (
-        type(doc["seq"]) is int
-        and type(doc["lamport"]) is int
-        and type(doc["event_id"]) is str
-        and type(doc["device_id"]) is str
-        and type(doc["hash"]) is str
-        and type(doc["time"]) is str
-        and type(doc["payload"]) is dict
-        and doc["kind"] in PAYLOADS
-        and (prev is None or type(prev) is str)
-    ):
-        if last is not None:
-            device = doc["device_id"]
-            before = last.get(device)
-            if before is not None and prev == before:
-                prev = before
-            last[device] = doc["hash"]
-            payload = doc["payload"]
-            if payload.get("evidence") == []:
-                payload["evidence"] = _NO_EVIDENCE
-        return _new_event(
-            Event,
-            (
-                doc["v"],
-                doc["event_id"],
-                doc["device_id"],
-                doc["seq"],
-                doc["lamport"],
-                doc["time"],
-                doc["actor"],
-                doc["kind"],
-                doc["payload"],
-                prev,
-                doc["hash"],
-            ),
-        )
-    return doc
-
-
-_NO_EVIDENCE: list[Any] = []
-"""The one empty evidence list shared by every answer read without evidence (never changed:
-payloads are read-only)."""
-
-
-def _event_reader() -> Callable[[str, dict[str, Any]], Any]:
-    """A :func:`_to_event` for one load that also shares strings between events: each ``prev``
-    becomes the very string of the hash it names (when it does name the device's previous
-    event) and an empty evidence list the shared one. Measured: 113 + 56 bytes of the ~700 an
-    answer event takes in memory."""
-    last: dict[str, str] = {}
-
-    def convert(table: str, doc: dict[str, Any]) -> Any:
-        return _to_event(table, doc, last)
-
-    return convert
-
-
-_new_event = tuple.__new__
-
-
-def _to_full_event(table: str, doc: dict[str, Any]) -> Any:
-    """Like :func:`_to_event`, with every check of ``verify`` (payload, hash)."""
-    if table == "events" and document_problem(doc) is None:
-        return Event.from_doc(doc, trusted=True)
-    return doc
-
-
-_BARE: dict[str, Any] = {}
-
-
-def _checked_bare(table: str, doc: dict[str, Any]) -> Any:
-    """Like :func:`_to_full_event`, but the event keeps no payload (for a read-back check)."""
-    if table == "events" and document_problem(doc) is None:
-        return Event.from_doc({**doc, "payload": _BARE}, trusted=True)
-    return doc
-
-
-@dataclass
-class _Part:
-    """Records of one file's events table, with where they are."""
-
-    file: str
-    rows: dict[str, Any]
-    """Record id → event (converted while read) or document."""
-    lines: LineIndex | None
-
-    def line(self, doc_id: str) -> int | None:
-        return None if self.lines is None else self.lines.get(("events", doc_id))
-
-
-def _lines_of(storage: Any) -> LineIndex | None:
-    parsed = getattr(storage, "parsed", None)
-    return None if parsed is None else parsed.lines
-
-
-def _segment_refs(main: Tables | None, file: str) -> tuple[list[SegmentRef], list[Problem]]:
-    """The sealed segments ``ledger.db`` references, in order."""
-    refs: list[SegmentRef] = []
-    problems: list[Problem] = []
-    if main is None:
-        return refs, problems
-    for doc_id, doc in main.get("segments", {}).items():
-        ref = SegmentRef.from_doc(doc) if isinstance(doc, dict) else None
-        if ref is None:
-            problems.append(Problem(file, f"segments#{doc_id}", "malformed segment reference"))
-            continue
-        refs.append(ref)
-    return refs, problems
-
-
-def _check_events(part: _Part, *, full: bool) -> tuple[list[tuple[str, Event]], list[Problem]]:
-    events: list[tuple[str, Event]] = []
-    problems: list[Problem] = []
-    for doc_id, item in part.rows.items():
-        if type(item) is Event:
-            events.append((doc_id, item))
-            continue
-        why = document_problem(item) if full else _shape_problem(item)
-        if why is not None:
-            problems.append(Problem(part.file, f"events#{doc_id}", why, part.line(doc_id)))
-            continue
-        events.append((doc_id, Event.from_doc(item, trusted=not full)))
-    return events, problems
-
-
-def _check_main(
-    tables: Tables,
-    sources: Sequence[list[Event] | _Part],
-    *,
-    full: bool,
-    file: str,
-    ids: dict[str, str] | None = None,
-    last: dict[str, Event] | None = None,
-) -> tuple[list[Event], list[Problem], dict[str, Any]]:
-    """Events of ``ledger.db`` (its sealed segments' already checked, then its own) with every
-    device's chain checked across them; problems located. ``ids`` and ``last``, when given, are
-    filled with every event id's hash and each device's newest event."""
-    problems: list[Problem] = []
-    metas = list(tables.get("meta", {}).values())
-    meta: dict[str, Any] = metas[0] if len(metas) == 1 else {}
-    device = meta.get("device_id")
-    if not isinstance(device, str) or not re.match(r"^[0-9a-f]{32}$", device):
-        problems.append(Problem(file, "meta", "no device identity (meta record missing or bad)"))
-    last = {} if last is None else last
-    ids = {} if ids is None else ids
-    events: list[Event] = []
-    for source in sources:
-        if isinstance(source, _Part):
-            pairs, bad = _check_events(source, full=full)
-            problems += bad
-            where: _Part | None = source
-        else:
-            pairs = [("", ev) for ev in source]
-            where = None
-        for doc_id, ev in pairs:
-            before = last.get(ev.device_id)
-            if (
-                ev.event_id in ids
-                or (before is None and (ev.seq != 1 or ev.prev is not None))
-                or (
-                    before is not None
-                    and (
-                        ev.seq != before.seq + 1
-                        or ev.prev != before.hash
-                        or ev.lamport <= before.lamport
-                    )
-                )
-            ):
-                line = where.line(doc_id) if where is not None else None
-                key = f"events#{doc_id} device {ev.device_id[:8]} seq {ev.seq}"
-                loc = where.file if where is not None else file
-                if ev.event_id in ids:
-                    problems.append(Problem(loc, key, "event id appears twice", line))
-                    continue
-                head = None if before is None else Head(before.seq, before.hash, before.lamport)
-                problems.append(Problem(loc, key, str(link_problem(head, ev)), line))
-            last[ev.device_id] = ev
-            ids[ev.event_id] = ev.hash
-            events.append(ev)
-    return events, problems, meta
-
-
-def _check_journal(
-    part: _Part | None,
-    device: str,
-    ids: dict[str, str],
-    heads: dict[str, Head],
-    *,
-    full: bool = False,
-) -> tuple[list[Event], bool, list[Problem]]:
-    """The journal's events not yet in the ledger, whether some already are, and problems."""
-    if part is None:
-        return [], False, []
-    file = part.file
-    pairs, problems = _check_events(part, full=full)
-    pending: list[Event] = []
-    stale = False
-    head = heads.get(device)
-    for doc_id, ev in pairs:
-        line = part.line(doc_id)
-        key = f"events#{doc_id} seq {ev.seq}"
-        if ev.device_id != device:
-            problems.append(
-                Problem(file, key, f"event of device {ev.device_id}, not {device}", line)
-            )
-            continue
-        known = ids.get(ev.event_id)
-        if known is not None:
-            if known != ev.hash or pending:
-                problems.append(
-                    Problem(file, key, "differs from the same event in the ledger", line)
-                )
-            stale = True
-            continue
-        why = link_problem(head, ev)
-        if why is not None:
-            problems.append(Problem(file, key, f"does not continue the ledger: {why}", line))
-        head = Head(ev.seq, ev.hash, ev.lamport)
-        pending.append(ev)
-    return pending, stale, problems
-
-
-def verify_data_dir(
-    data_dir: str | Path | None = None, *, ops: FileOps | None = None
-) -> VerifyReport:
-    """Read ``ledger.db`` and ``journal.db`` from disk and check everything, collecting problems.
-
-    Checks: file format, per-line checksums, end marker (count and SHA-256), record order and
-    duplicates, every event's fields, payload and hash, every device's chain (seq, prev, lamport),
-    and that the journal continues this device's chain. Writes nothing; works on a damaged
-    ledger that :meth:`Ledger.open` refuses. Projection rejections and conflicts are listed but
-    are not damage.
-    """
-    with gc_paused():
-        return _verify(resolve_data_dir(data_dir), ops or FileOps())
-
-
-def _verify(path: Path, ops: FileOps) -> VerifyReport:
-    report = VerifyReport(path, exists=False, problems=[])
-    main_path, journal_path = path / LEDGER_FILE, path / JOURNAL_FILE
-    got = _read(ops, main_path)
-    jgot = _read(ops, journal_path)
-    if got is None:
-        if jgot is not None:
-            report.problems.append(
-                Problem(str(main_path), "", f"missing, but {JOURNAL_FILE} exists")
-            )
-        return report
-    report.exists = True
-    parsed = parse_file(got, str(main_path), "main", convert=_to_full_event)
-    del got
-    report.problems += parsed.problems
-    refs, bad = _segment_refs(parsed.tables, str(main_path))
-    report.problems += bad
-    sources: list[list[Event] | _Part] = []
-    folder = path / SEGMENT_DIR
-    for ref in refs:
-        seg = read_segment(folder, ref, ops, convert=_to_full_event)
-        report.problems += seg.problems
-        sources.append(_Part(str(folder / ref.name), seg.tables.get("events", {}), seg.lines))
-    sources.append(_Part(str(main_path), parsed.tables.get("events", {}), parsed.lines))
-    events, problems, meta = _check_main(parsed.tables, sources, full=True, file=str(main_path))
-    del sources
-    report.problems += problems
-    report.events = len(events)
-    ids = {e.event_id: e.hash for e in events}
-    heads: dict[str, Head] = {}
-    for e in events:
-        heads[e.device_id] = Head(e.seq, e.hash, e.lamport)
-    pending: list[Event] = []
-    if jgot is not None:
-        jparsed = parse_file(jgot, str(journal_path), "journal", convert=_to_full_event)
-        report.problems += jparsed.problems
-        device = str(meta.get("device_id", ""))
-        jpart = _Part(str(journal_path), jparsed.tables.get("events", {}), jparsed.lines)
-        pending, _, jproblems = _check_journal(jpart, device, ids, heads, full=True)
-        report.problems += jproblems
-        report.journal_events = len(pending)
-    everything = events + pending
-    report.devices = dict(Counter(e.device_id for e in everything))
-    if not report.problems:
-        proj = Projection.build(everything)
-        report.rejected = [
-            f"{r.kind} {r.event_id} (seq {r.seq}): {r.reason}" for r in proj.rejected
-        ]
-        report.conflicts = [f"{c.entity}: {c.reason}" for c in proj.conflicts]
-    return report
-
-
-def _read(ops: FileOps, path: Path) -> bytes | None:
-    try:
-        got = ops.read(path)
-    except OSError as err:
-        raise LedgerError(f"读取失败 / could not read {path}: {err}") from err
-    return None if got is None else got[0]
-
-
-# --------------------------------------------------------------------------------------------
-# Salvage: the explicit, user-invoked way out of a damaged ledger
-
-
-@dataclass
-class SalvageReport:
-    """What :func:`salvage` kept, dropped, and where it put the damaged files."""
-
-    data_dir: Path
-    needed: bool
-    kept: int = 0
-    dropped: list[str] = field(default_factory=list)
-    """What was left out: unreadable lines, invalid events, broken chain tails."""
-    moved_to: Path | None = None
-
-
-def _salvage_docs(data: bytes | None, table: str) -> tuple[list[dict[str, Any]], list[str]]:
-    from inspect_engine.storage import decode_line
-
-    docs: list[dict[str, Any]] = []
-    notes: list[str] = []
-    if data is None:
-        return docs, notes
-    for number, raw in enumerate(data.split(b"\n")[1:], start=2):
-        if not raw:
-            continue
-        obj, why = decode_line(raw)
-        if obj is None:
-            notes.append(f"line {number}: {why}")
-        elif obj.get("t") == table and isinstance(obj.get("doc"), dict):
-            docs.append(obj["doc"])
-    return docs, notes
-
-
-def salvage(
-    data_dir: str | Path | None = None,
-    *,
-    clock: Clock | None = None,
-    ops: FileOps | None = None,
-    wait: float = 0.0,
-) -> SalvageReport:
-    """Rewrite a damaged ledger from every event that still verifies; keep the damaged files.
-
-    Run only when asked (``inspect-engine ledger rebuild --salvage``). Every readable, valid
-    event that continues its device's chain from seq 1 is kept; the rest of a chain after a
-    break is listed as dropped. The damaged ``ledger.db`` and ``journal.db`` are copied into
-    ``damaged-<time>/`` first; the new ``ledger.db`` (every kept event in it, no segments)
-    replaces the old one atomically; then the sealed segments, no longer referenced, are moved
-    into ``damaged-<time>/segments/``. A ledger that verifies is left alone.
-    """
-    path = resolve_data_dir(data_dir)
-    ops = ops or FileOps()
-    clock = clock or SystemClock()
-    lock = WriterLock(path / LOCK_FILE)
-    lock.acquire(wait, path)
-    try:
-        report = SalvageReport(path, needed=False)
-        if verify_data_dir(path, ops=ops).ok:
-            return report
-        report.needed = True
-        main, journal = _read(ops, path / LEDGER_FILE), _read(ops, path / JOURNAL_FILE)
-        metas, _ = _salvage_docs(main, "meta")
-        device = metas[0].get("device_id") if metas else None
-        if not isinstance(device, str) or not re.match(r"^[0-9a-f]{32}$", device):
-            raise LedgerError(
-                f"cannot salvage {path}: the device identity (meta record) is unreadable",
-                hint="restore ledger.db from a backup (inspect-engine ledger backup)",
-            )
-        folder = path / SEGMENT_DIR
-        segment_names = sorted(
-            n for n in ops.listdir(folder) if not n.startswith(".") and n.endswith(".db")
-        )
-        docs: list[dict[str, Any]] = []
-        for name in segment_names:
-            sdocs, snotes = _salvage_docs(_read(ops, folder / name), "events")
-            docs += sdocs
-            report.dropped += [f"{SEGMENT_DIR}/{name} {n}" for n in snotes]
-        mdocs, notes = _salvage_docs(main, "events")
-        docs += mdocs
-        jdocs, jnotes = _salvage_docs(journal, "events")
-        report.dropped += [f"{LEDGER_FILE} {n}" for n in notes]
-        report.dropped += [f"{JOURNAL_FILE} {n}" for n in jnotes]
-        chains: dict[str, dict[int, Event]] = {}
-        seen: dict[str, str] = {}
-        for doc in docs + jdocs:
-            why = document_problem(doc)
-            if why is not None:
-                report.dropped.append(f"event {doc.get('event_id', '?')}: {why}")
-                continue
-            ev = Event.from_doc(doc)
-            if ev.event_id in seen:
-                if seen[ev.event_id] != ev.hash:
-                    report.dropped.append(f"event {ev.event_id}: a second, different copy")
-                continue
-            seen[ev.event_id] = ev.hash
-            chains.setdefault(ev.device_id, {}).setdefault(ev.seq, ev)
-        kept: list[Event] = []
-        for dev, by_seq in sorted(chains.items()):
-            head: Head | None = None
-            for seq in sorted(by_seq):
-                ev = by_seq[seq]
-                why = link_problem(head, ev)
-                if why is not None:
-                    last = max(by_seq)
-                    report.dropped.append(f"device {dev[:8]} seq {seq}..{last}: {why}")
-                    break
-                kept.append(ev)
-                head = Head(ev.seq, ev.hash, ev.lamport)
-        kept.sort(key=lambda e: e.order)
-        report.kept = len(kept)
-        stamp = clock.now().strftime("%Y%m%d-%H%M%S")
-        aside = path / f"damaged-{stamp}"
-        ops.makedirs(aside)
-        for name, data in ((LEDGER_FILE, main), (JOURNAL_FILE, journal)):
-            if data is not None:
-                atomic_write(aside / name, data, ops)
-        report.moved_to = aside
-        tables: Tables = {
-            "meta": {"1": dict(metas[0])},
-            "events": {str(i + 1): e.to_doc() for i, e in enumerate(kept)},
-        }
-        atomic_write(path / LEDGER_FILE, encode_file("main", tables), ops)
-        if journal is not None:
-            ops.unlink(path / JOURNAL_FILE)
-            ops.fsync_dir(path)
-        if segment_names:
-            # ledger.db no longer references them: move them aside with the damaged files.
-            ops.makedirs(aside / SEGMENT_DIR)
-            for name in segment_names:
-                ops.replace(str(folder / name), aside / SEGMENT_DIR / name)
-            ops.fsync_dir(aside / SEGMENT_DIR)
-            ops.fsync_dir(folder)
-        return report
-    except OSError as err:
-        raise LedgerWriteError(f"salvage of {path} failed: {err.strerror or err}") from err
-    finally:
-        lock.release()

@@ -9,7 +9,8 @@ import pytest
 
 from inspect_engine.errors import InputError, LedgerError
 from inspect_engine.events import METHOD_LABELS
-from inspect_engine.ledger import Ledger, verify_data_dir
+from inspect_engine.ledger import Ledger
+from inspect_engine.ledger_repair import verify_data_dir
 from inspect_engine.rectification import FiveImplementations, Status
 from inspect_engine.storage import LedgerLocked
 from tests.reliability import kit

@@ -14,7 +14,8 @@ from inspect_engine import ledger as ledger_module
 from inspect_engine.errors import LedgerError
 from inspect_engine.events import Event
 from inspect_engine.fsio import FileOps
-from inspect_engine.ledger import Ledger, verify_data_dir
+from inspect_engine.ledger import Ledger
+from inspect_engine.ledger_repair import salvage, verify_data_dir
 from inspect_engine.projection import Projection
 from inspect_engine.storage import SEGMENT_DIR, LineIndex, encode_file
 from tests.reliability import kit
@@ -198,7 +199,7 @@ def test_backup_and_salvage_with_segments(tmp_path: Path) -> None:
     lines = last.read_bytes().splitlines(keepends=True)
     last.write_bytes(b"".join(lines[:2]) + b"garbage\n" + b"".join(lines[3:]))
     assert not verify_data_dir(data).ok
-    result = ledger_module.salvage(data, clock=kit.clock())
+    result = salvage(data, clock=kit.clock())
     assert result.needed and result.moved_to is not None
     assert (result.moved_to / SEGMENT_DIR / last.name).exists()
     assert verify_data_dir(data).ok

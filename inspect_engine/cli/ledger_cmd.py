@@ -12,7 +12,7 @@ from inspect_engine.cli.ledger_args import clock_from, common_parser, open_ledge
 from inspect_engine.cli.output import emit_json, table
 from inspect_engine.datadir import resolve_data_dir
 from inspect_engine.errors import ExitCode
-from inspect_engine.ledger import salvage, verify_data_dir
+from inspect_engine.ledger_repair import salvage, verify_data_dir
 from inspect_engine.projection import Projection
 from inspect_engine.rectification import STATUS_LABELS, Status
 

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from inspect_engine.errors import LedgerError
-from inspect_engine.ledger import Ledger, verify_data_dir
+from inspect_engine.ledger import Ledger
+from inspect_engine.ledger_repair import verify_data_dir
 
 CHILD = Path(__file__).with_name("child_writer.py")
 ROOT = Path(__file__).resolve().parents[2]

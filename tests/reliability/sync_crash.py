@@ -33,7 +33,8 @@ from typing import Any
 from inspect_engine.cli.main import build_parser
 from inspect_engine.cli.main import main as cli_main
 from inspect_engine.fsio import FileOps
-from inspect_engine.ledger import Ledger, verify_data_dir
+from inspect_engine.ledger import Ledger
+from inspect_engine.ledger_repair import verify_data_dir
 from inspect_engine.sync import protocol
 from inspect_engine.sync.bundle import open_bundle
 from inspect_engine.sync.packs import hub_packs

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from inspect_engine.events import Event
-from inspect_engine.ledger import Ledger, verify_data_dir
+from inspect_engine.ledger import Ledger
+from inspect_engine.ledger_repair import verify_data_dir
 from inspect_engine.packs import checklists_root, data_dir_sources
 from inspect_engine.packstore import (
     STAGING,

@@ -11,7 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from inspect_engine.ledger import Ledger, verify_data_dir
+from inspect_engine.ledger import Ledger
+from inspect_engine.ledger_repair import verify_data_dir
 from tests.reliability import kit
 from tests.reliability.harness import CHILD, ROOT
 

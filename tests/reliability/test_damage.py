@@ -26,7 +26,8 @@ from pathlib import Path
 import pytest
 
 from inspect_engine import ledger as ledger_module
-from inspect_engine.ledger import Ledger, verify_data_dir
+from inspect_engine.ledger import Ledger
+from inspect_engine.ledger_repair import verify_data_dir
 from inspect_engine.storage import FORMAT_VERSION, SEGMENT_DIR, LedgerDamaged
 from tests.reliability import kit
 
@@ -219,7 +220,7 @@ def test_salvage_keeps_the_damaged_files_and_the_valid_events(
     lines = (work / "ledger.db").read_bytes().splitlines(keepends=True)
     damaged = b"".join(lines[:6]) + b"garbage\n" + b"".join(lines[7:])
     (work / "ledger.db").write_bytes(damaged)
-    from inspect_engine.ledger import salvage
+    from inspect_engine.ledger_repair import salvage
 
     result = salvage(work, clock=kit.clock())
     assert result.needed and result.moved_to is not None

@@ -22,7 +22,8 @@ from inspect_engine import ledger as ledger_mod
 from inspect_engine.errors import LedgerError
 from inspect_engine.events import Event
 from inspect_engine.fsio import FileOps
-from inspect_engine.ledger import Ledger, verify_data_dir
+from inspect_engine.ledger import Ledger
+from inspect_engine.ledger_repair import verify_data_dir
 from tests.reliability import kit
 
 

@@ -112,14 +112,19 @@ class SqlFriday:
     unresolved_rows: int
 
 
-COUNTY_SQL = """
+STATE_CTE = """
 WITH state AS (
     SELECT finding_id, status, deadline FROM (
         SELECT finding_id, status, deadline,
                ROW_NUMBER() OVER (PARTITION BY finding_id ORDER BY time DESC, seq DESC) AS rn
         FROM steps WHERE time <= :cutoff
     ) WHERE rn = 1
-),
+)"""
+"""Each finding's latest step at or before the cut-off: its status and deadline then."""
+
+COUNTY_SQL = (
+    STATE_CTE
+    + """,
 f AS (
     SELECT findings.*, sites.county, state.status, state.deadline
     FROM findings JOIN sites ON sites.id = findings.site_id
@@ -145,15 +150,11 @@ SELECT c.county,
         AND level = '重大') AS major_open
 FROM (SELECT DISTINCT county FROM sites) AS c ORDER BY c.county
 """
-
-UNRESOLVED_SQL = """
-WITH state AS (
-    SELECT finding_id, status, deadline FROM (
-        SELECT finding_id, status, deadline,
-               ROW_NUMBER() OVER (PARTITION BY finding_id ORDER BY time DESC, seq DESC) AS rn
-        FROM steps WHERE time <= :cutoff
-    ) WHERE rn = 1
 )
+
+UNRESOLVED_SQL = (
+    STATE_CTE
+    + """
 SELECT sites.county, sites.township, sites.id, sites.name, findings.level, findings.title,
        state.status, state.deadline, findings.raised_at,
        CAST(julianday(:today) - julianday(state.deadline) AS INTEGER) AS days_over
@@ -162,6 +163,7 @@ JOIN sites ON sites.id = findings.site_id
 WHERE state.status != 'closed'
 ORDER BY sites.county, findings.level DESC, state.deadline, sites.id
 """
+)
 
 
 def friday_sql(db: Path, cutoff: dt.datetime, out_dir: Path) -> SqlFriday:

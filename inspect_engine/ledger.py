@@ -134,6 +134,7 @@ from inspect_engine.storage import (
     TableFile,
     Tables,
     WriterLock,
+    decode_line,
     encode_chunks,
     gc_paused,
     parse_file,
@@ -1302,7 +1303,7 @@ class Ledger:
                 exists=self.device_id is not None,
                 device_id=self.device_id,
                 created=self.created,
-                format_version=FORMAT_VERSION,
+                format_version=self._file_version(),
                 ledger_bytes=(main_st.st_size if main_st else 0) + sealed_bytes,
                 journal_bytes=journal_st.st_size if journal_st else 0,
                 events=self._in_main,
@@ -1319,6 +1320,18 @@ class Ledger:
                 state_digest=proj.digest(),
                 open_inspections=[i.id for i in proj.open_inspections()],
             )
+
+    def _file_version(self) -> int:
+        """The format version ``ledger.db``'s header names: an older file stays at its version
+        until a fold rewrites it (docs/ledger.md, "Version 1"); this program's for a new one."""
+        try:
+            with open(self.data_dir / LEDGER_FILE, "rb") as fh:
+                first = fh.readline(4096).rstrip(b"\n")
+        except OSError:
+            return FORMAT_VERSION
+        header, _ = decode_line(first)
+        version = header.get("version") if header else None
+        return version if type(version) is int else FORMAT_VERSION
 
     def verify(self) -> VerifyReport:
         """Check every file, event hash and chain from disk (see :func:`verify_data_dir`)."""

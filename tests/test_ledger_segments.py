@@ -168,12 +168,15 @@ def test_a_format_1_ledger_opens_and_is_sealed_once(
     assert verify_data_dir(old).ok
     with Ledger.open(old, clock=kit.clock(), readonly=True) as reader:
         assert kit.logical_state(reader) == state
+        assert reader.info().format_version == 1  # what the file is, not what we write
     assert not _segments(old)
     monkeypatch.setattr(ledger_module, "SEAL_AT", 4)
     with Ledger.open(old, clock=kit.clock(), actor="张三") as led:
         assert kit.logical_state(led) == state
     assert len(_segments(old)) == -(-len(events) // 4)
     assert b'"version":2' in (old / "ledger.db").read_bytes()[:80]
+    with Ledger.open(old, clock=kit.clock(), readonly=True) as reader:
+        assert reader.info().format_version == 2
     report = verify_data_dir(old)
     assert report.ok and report.events == len(events)
     with Ledger.open(old, clock=kit.clock(), readonly=True) as reader:

@@ -280,6 +280,11 @@ class Backend(Protocol):
         """Lift an enforcement order after re-inspection, with the basis."""
         ...
 
+    def write_notice(self, inspection_id: str) -> Path:
+        """Write the rectification notice (隐患整改通知书) of a submitted inspection as a printable
+        .docx and a Markdown copy into the data directory's ``notices`` folder; the .docx path."""
+        ...
+
     def unresolved(self) -> list[FindingView]:
         """Every hazard not closed, overdue first, then by deadline (the ledger's query)."""
         ...

@@ -62,6 +62,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "key.start": ("开始排查", "Start"),
     "key.resume": ("继续排查", "Resume"),
     "key.finding": ("隐患详情", "Finding"),
+    "key.notice": ("整改通知书", "Notice"),
     "key.yes": ("是", "Yes"),
     "key.no": ("否", "No"),
     "key.na": ("不适用", "N/A"),
@@ -114,6 +115,14 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "site.findings": ("未销号隐患", "Open findings"),
     "site.no_inspections": ("尚未排查", "Not inspected yet"),
     "site.no_findings": ("无未销号隐患", "No open findings"),
+    "site.notice_written": (
+        "整改通知书已生成（可打印）：\n{path}\n（同目录另有 Markdown 副本）",
+        "Rectification notice written (printable):\n{path}\n(a Markdown copy beside it)",
+    ),
+    "site.no_notice": (
+        "本场所没有已提交且发现问题的检查，无需整改通知书",
+        "No submitted inspection with findings here: no notice to write",
+    ),
     "site.col.date": ("日期", "Date"),
     "site.col.pack": ("检查表", "Checklist"),
     "site.col.method": ("方式", "Method"),
@@ -216,6 +225,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "Submit? The inspection is then sealed and cannot change. {n} finding(s).",
     ),
     "review.submitted": ("已提交并封存", "Submitted and sealed"),
+    "review.notice_hint": (
+        "在场所页按 n 生成整改通知书（可打印）",
+        "Press n on the site screen for the printable rectification notice",
+    ),
     "review.evaluating": ("判定中…", "evaluating…"),
     "review.eval_failed": ("判定失败：{error}", "evaluation failed: {error}"),
     "review.missing_evidence": ("缺少证据：{items}", "evidence missing: {items}"),

@@ -32,6 +32,8 @@ from inspect_engine.packs import load_pack
 from inspect_engine.projection import FindingState, InspectionState
 from inspect_engine.queries import FindingRow, finding_row
 from inspect_engine.rectification import FiveImplementations
+from inspect_engine.reports.notice import notice_of, render_markdown
+from inspect_engine.reports.outfile import write_out
 from inspect_engine.rulepack import RulePack
 from inspect_engine.site import Site
 from inspect_engine.sync.bundle import write_bundle
@@ -74,6 +76,10 @@ def _locked(fn: Callable[P, R]) -> Callable[P, R]:
     wrapper.__doc__ = fn.__doc__
     wrapper.__name__ = fn.__name__
     return wrapper
+
+
+NOTICE_DIR = "notices"
+"""Where the app writes rectification notices, inside the data directory."""
 
 
 class LedgerBackend:
@@ -303,6 +309,20 @@ class LedgerBackend:
     def lift_order(self, order_id: str, basis: str) -> None:
         """Lifted today, on ``basis``."""
         self.ledger.lift_enforcement(order_id, lifted_on=self.ledger.today(), basis=basis)
+
+    @_locked
+    def write_notice(self, inspection_id: str) -> Path:
+        """``notices/<notice number>.docx`` and ``.md`` (the same notice as ``inspect-engine
+        notice``: built from the inspection as submitted, so rewriting it gives the same file)."""
+        from inspect_engine.reports.notice_docx import render_docx  # python-docx when asked
+
+        notice = notice_of(self.ledger, inspection_id)
+        folder = self.ledger.data_dir / NOTICE_DIR
+        folder.mkdir(mode=0o700, exist_ok=True)
+        write_out(folder / f"{notice.number}.md", render_markdown(notice).encode("utf-8"))
+        docx = folder / f"{notice.number}.docx"
+        write_out(docx, render_docx(notice))
+        return docx
 
     @_locked
     def unresolved(self) -> list[FindingView]:

@@ -8,7 +8,6 @@ is written and the exit code is 3 with a message naming the inspection and the l
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,7 @@ from typing import Any
 from inspect_engine.cli.ledger_args import common_parser, open_ledger
 from inspect_engine.cli.output import output_format
 from inspect_engine.errors import ExitCode
-from inspect_engine.reports.labels import PackLabels
-from inspect_engine.reports.notice import build_notice, render_markdown, resolve_inspection
+from inspect_engine.reports.notice import notice_of, render_markdown
 from inspect_engine.reports.outfile import write_out
 
 FORMATS = ("md", "docx")
@@ -49,12 +47,7 @@ def cmd_notice(args: argparse.Namespace) -> int:
     """Build the notice; write it to --out or stdout."""
     fmt = output_format(args.format, args.out, FORMATS, "md")
     with open_ledger(args, readonly=True) as ledger:
-        proj = ledger.projection
-        where = str(ledger.data_dir)
-        insp = resolve_inspection(proj, args.inspection, where)
-        assert insp.submitted_at is not None  # resolve_inspection refuses the others
-        then = ledger.projection_as_of(dt.datetime.fromisoformat(insp.submitted_at), answers=False)
-        notice = build_notice(proj, insp, PackLabels(ledger.data_dir), as_submitted=then)
+        notice = notice_of(ledger, args.inspection)
     if fmt == "docx":
         from inspect_engine.reports.notice_docx import render_docx  # python-docx only when asked
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from inspect_engine.errors import InputError
 from inspect_engine.events import METHOD_LABELS
+from inspect_engine.ledger import Ledger
 from inspect_engine.projection import FindingState, InspectionState, Projection
 from inspect_engine.reports.labels import (
     PackLabels,
@@ -152,6 +153,20 @@ def resolve_inspection(proj: Projection, ref: str, where: str) -> InspectionStat
             hint="a notice is issued for a submitted inspection",
         )
     return insp
+
+
+def notice_of(ledger: Ledger, ref: str) -> Notice:
+    """The notice of one submitted inspection (its id or a unique prefix) as it was submitted.
+
+    The site's register entry is read as of the submission (a later change of owner does not
+    rewrite a notice already handed over); :class:`InputError` for an unknown, ambiguous, open or
+    cancelled inspection. Shared by ``inspect-engine notice`` and the app.
+    """
+    proj = ledger.projection
+    insp = resolve_inspection(proj, ref, str(ledger.data_dir))
+    assert insp.submitted_at is not None  # resolve_inspection refuses the others
+    then = ledger.projection_as_of(dt.datetime.fromisoformat(insp.submitted_at), answers=False)
+    return build_notice(proj, insp, PackLabels(ledger.data_dir), as_submitted=then)
 
 
 def _site_name(proj: Projection, insp: InspectionState) -> str:

@@ -41,6 +41,8 @@ class FakeBackend:
         self.gate = threading.Event()
         """Saves wait for this (set by default); clear it to hold them."""
         self.gate.set()
+        self.notices: list[str] = []
+        """Inspections whose notice the app asked for."""
 
     @property
     def demo(self) -> bool:
@@ -142,6 +144,10 @@ class FakeBackend:
 
     def lift_order(self, order_id: str, basis: str) -> None:
         raise LedgerError("not in the fake")
+
+    def write_notice(self, inspection_id: str) -> Path:
+        self.notices.append(inspection_id)
+        return Path("/notices") / f"{inspection_id}.docx"
 
     def unresolved(self) -> list[FindingView]:
         return []

@@ -179,6 +179,8 @@ class ReviewScreen(BaseScreen):
         lines = [t("review.submitted")] + [
             f"· {escape(t.text(fv.finding.title))}  {fv.deadline.isoformat()}" for fv in result
         ]
+        if result:
+            lines.append(t("review.notice_hint"))
         # back to the site: the walk is sealed now
         self.app.pop_screen()
         self.app.pop_screen()

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Label, Static
 from tui.backend import FindingView, InspectionInfo, OpenInspection
 from tui.format import finding_cells
 from tui.screens.base import BaseScreen
+from tui.screens.dialogs import MessageDialog
 from tui.screens.start import StartDialog, StartRequest
 
 
@@ -22,6 +23,7 @@ class SiteScreen(BaseScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "start", "key.start"),
         Binding("f", "finding", "key.finding"),
+        Binding("n", "notice", "key.notice"),
         Binding("escape", "back", "key.back"),
     ]
 
@@ -117,6 +119,20 @@ class SiteScreen(BaseScreen):
             table.add_row(t("site.no_inspections"), "", "", "", "")
 
     # --- actions -----------------------------------------------------------------------------
+
+    def action_notice(self) -> None:
+        """Write the rectification notice of the newest submitted inspection that raised
+        findings (the one the inspector hands over on site) and say where it is."""
+        t = self.t
+        done = [i for i in self._inspections if i.state == "submitted" and i.findings]
+        if not done:
+            self.app.push_screen(MessageDialog(t("key.notice"), t("site.no_notice")))
+            return
+        path = self.ui.guard(self.backend.write_notice, done[0].id)  # newest first
+        if path is not None:
+            self.app.push_screen(
+                MessageDialog(t("key.notice"), t("site.notice_written", path=str(path)))
+            )
 
     def action_start(self) -> None:
         """Resume the open inspection of this site, or start one."""

@@ -252,7 +252,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     print("\n检查 inspections")
     print(
         table(
-            ["开始", "方式", "规则包", "检查人员", "状态", "隐患"],
+            ["开始", "方式", "规则包", "检查人员", "状态", "隐患", "编号"],
             [
                 [
                     i.started_at[:16],
@@ -261,6 +261,7 @@ def cmd_show(args: argparse.Namespace) -> int:
                     "、".join(i.inspectors),
                     INSPECTION_STATUS_LABELS[i.status],
                     str(len(i.finding_ids)),
+                    i.id[:8],  # enough for `inspect-engine notice` (a unique prefix)
                 ]
                 for i in record.inspections
             ],

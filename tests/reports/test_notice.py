@@ -21,7 +21,12 @@ from inspect_engine.errors import InputError
 from inspect_engine.ledger import Ledger
 from inspect_engine.projection import InspectionState, Projection
 from inspect_engine.reports.labels import PackLabels, basis_text
-from inspect_engine.reports.notice import build_notice, render_markdown, resolve_inspection
+from inspect_engine.reports.notice import (
+    build_notice,
+    notice_of,
+    render_markdown,
+    resolve_inspection,
+)
 from inspect_engine.reports.notice_docx import render_docx
 from tests.reports.test_hazards import GOLDEN, build_ledger, golden
 from tests.reports.test_hazards import fixed_ids as fixed_ids  # the fixture, with its ledger
@@ -38,11 +43,21 @@ def ledger_dir(tmp_path: Path, fixed_ids: None) -> LedgerDir:
 
 def _notice(data: Path, inspection: str) -> str:
     with Ledger.open(data, readonly=True) as led:
-        insp = resolve_inspection(led.projection, inspection, str(data))
-        assert insp.submitted_at is not None
-        then = led.projection_as_of(dt.datetime.fromisoformat(insp.submitted_at))
-        notice = build_notice(led.projection, insp, PackLabels(data), as_submitted=then)
-        return render_markdown(notice)
+        return render_markdown(notice_of(led, inspection))
+
+
+def test_sites_show_names_each_inspection_for_the_notice(
+    ledger_dir: LedgerDir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``sites show`` prints each inspection's 8-character 编号, which ``notice`` takes."""
+    data, ids = ledger_dir
+    with Ledger.open(data, readonly=True) as led:
+        site_id = led.inspection(ids["insp_a"]).site_id
+    assert main(["sites", "show", site_id, "--data-dir", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "编号" in out and ids["insp_a"][:8] in out
+    assert main(["notice", ids["insp_a"][:8], "--data-dir", str(data)]) == 0
+    assert capsys.readouterr().out == _notice(data, ids["insp_a"])
 
 
 def test_register_edits_do_not_rewrite_a_notice(

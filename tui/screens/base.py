@@ -58,6 +58,24 @@ class BaseScreen(_AppAccess, Screen[None]):
     def on_mount(self) -> None:
         """Translate the key descriptions of this screen."""
         localize_bindings(self, self.t)
+
+
+class ReloadingScreen(BaseScreen):
+    """A screen of ledger data that another screen on top may change (a walk, a finding): it
+    reads the backend again each time it comes back, not on its first showing (``on_mount``
+    fills it then)."""
+
+    _shown_once = False
+
+    def reload(self) -> None:
+        """Read the backend and redraw."""
+        raise NotImplementedError
+
+    def on_screen_resume(self) -> None:
+        """Back on top: refresh."""
+        if self._shown_once:
+            self.reload()
+        self._shown_once = True
         self.refresh_bindings()
 
 

@@ -13,10 +13,10 @@ from textual.widgets import DataTable, Footer, Header, Label, Select
 
 from tui.backend import FindingView
 from tui.format import level_text, status_text
-from tui.screens.base import BaseScreen
+from tui.screens.base import ReloadingScreen
 
 
-class HazardsScreen(BaseScreen):
+class HazardsScreen(ReloadingScreen):
     """The unresolved-hazards list (on the ledger's queries); Enter opens a finding."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -25,8 +25,6 @@ class HazardsScreen(BaseScreen):
         Binding("l", "focus_filter('hz-level')", "review.level"),
         Binding("escape", "back", "key.back"),
     ]
-
-    _shown_once = False
 
     def __init__(self) -> None:
         super().__init__()
@@ -69,12 +67,6 @@ class HazardsScreen(BaseScreen):
         level.value = ""
         self.reload()
         table.focus()
-
-    def on_screen_resume(self) -> None:
-        """Back from a finding: its status may have changed."""
-        if self._shown_once:
-            self.reload()
-        self._shown_once = True
 
     def reload(self) -> None:
         """Query the ledger again."""

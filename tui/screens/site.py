@@ -12,12 +12,12 @@ from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from tui.backend import FindingView, InspectionInfo, OpenInspection
 from tui.format import finding_cells
-from tui.screens.base import BaseScreen
+from tui.screens.base import ReloadingScreen
 from tui.screens.dialogs import MessageDialog
 from tui.screens.start import StartDialog, StartRequest
 
 
-class SiteScreen(BaseScreen):
+class SiteScreen(ReloadingScreen):
     """A site's record with its history; ``s`` starts (or resumes) an inspection."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -26,8 +26,6 @@ class SiteScreen(BaseScreen):
         Binding("n", "notice", "key.notice"),
         Binding("escape", "back", "key.back"),
     ]
-
-    _shown_once = False
 
     def __init__(self, site_id: str) -> None:
         super().__init__()
@@ -62,12 +60,6 @@ class SiteScreen(BaseScreen):
         inspections.add_column(t("site.col.findings"), key="findings", width=8)
         self.reload()
         findings.focus()
-
-    def on_screen_resume(self) -> None:
-        """Back from a walk or a finding: refresh."""
-        if self._shown_once:
-            self.reload()
-        self._shown_once = True
 
     def reload(self) -> None:
         """Read the site, its inspections and findings from the backend."""

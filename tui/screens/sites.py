@@ -18,10 +18,10 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Select
 
 from tui.backend import SiteRow
 from tui.filters import STATUS_FILTERS, SiteFilter, apply
-from tui.screens.base import BaseScreen
+from tui.screens.base import ReloadingScreen
 
 
-class SitesScreen(BaseScreen):
+class SitesScreen(ReloadingScreen):
     """The home screen: the list of sites."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -49,7 +49,6 @@ class SitesScreen(BaseScreen):
         """Showing only the sites assigned to this inspector."""
         self._want_mine = True
         """What the inspector asked for (``a`` toggles); with nothing assigned, all are shown."""
-        self._shown_once = False
 
     def compose(self) -> ComposeResult:
         yield Header(icon="")
@@ -92,12 +91,6 @@ class SitesScreen(BaseScreen):
                 self.query_one(sid, Select).value = ""
         self.reload()
         table.focus()
-
-    def on_screen_resume(self) -> None:
-        """Coming back from a site: statuses may have changed (not on the first showing)."""
-        if self._shown_once:
-            self.reload()
-        self._shown_once = True
 
     def reload(self) -> None:
         """Fetch the rows from the backend and redraw."""

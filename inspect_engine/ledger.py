@@ -1189,6 +1189,20 @@ class Ledger:
             self._ensure_current()
             return list(self._events)
 
+    def event_hashes(self, event_ids: Iterable[str]) -> dict[str, str]:
+        """The hash of each of ``event_ids`` this ledger holds (unknown ids are left out).
+
+        What sync needs to tell a re-sent event from a forged one without reading every event.
+        """
+        with self._mutex:
+            self._ensure_current()
+            out: dict[str, str] = {}
+            for event_id in event_ids:
+                known = self._ids.get(event_id)
+                if known is not None:
+                    out[event_id] = known
+            return out
+
     def heads(self) -> dict[str, Head]:
         """The newest event of each device's chain."""
         with self._mutex:

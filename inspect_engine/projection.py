@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
@@ -70,6 +70,17 @@ class SiteState:
     """Event id of the registration or update in force."""
     registered_at: str
     updated_at: str
+    versions: list[SiteVersion] = field(default_factory=list)
+    """Every version applied, in the projection's order (the last is ``site``): what the
+    register said at an earlier time (:mod:`inspect_engine.asof`)."""
+
+
+class SiteVersion(NamedTuple):
+    """One applied registration or edit of a site: its event's time and id, and the record."""
+
+    time: str
+    event_id: str
+    site: Site
 
 
 @dataclass(slots=True)
@@ -107,12 +118,42 @@ class InspectionState:
     device_id: str
     actor: str
     status: InspectionStatus = "open"
-    answers: dict[str, Answer] = field(default_factory=dict)
+    _answers: dict[str, Answer] | None = field(default_factory=dict, repr=False)
+    _load_answers: Callable[[], dict[str, Answer]] | None = field(
+        default=None, repr=False, compare=False
+    )
+    """Set instead of ``_answers`` by :mod:`inspect_engine.statefile` for a sealed inspection:
+    its answers are decoded the first time they are read (most never are)."""
     current_item: str | None = None
     """The item answered last: where the app resumes after a crash."""
     submitted_at: str | None = None
     finding_ids: list[str] = field(default_factory=list)
     cancel_reason: str = ""
+    recorded_at: str = ""
+    """The time of the ``inspection.started`` event (``started_at`` is what the inspector
+    entered); reports as of a cut-off count an inspection from this time."""
+    cancelled_at: str | None = None
+    """The time of the ``inspection.cancelled`` event."""
+
+    @property
+    def answers(self) -> dict[str, Answer]:
+        """The answers in force, by item id (decoded on first read when loaded from a saved
+        state; mutate only through the projection)."""
+        answers = self._answers
+        if answers is None:
+            assert self._load_answers is not None
+            answers = self._answers = self._load_answers()
+            self._load_answers = None
+        return answers
+
+    @answers.setter
+    def answers(self, value: dict[str, Answer]) -> None:
+        self._answers, self._load_answers = value, None
+
+    @property
+    def answers_loaded(self) -> bool:
+        """Whether :attr:`answers` is decoded already (the saved state re-encodes the rest)."""
+        return self._answers is not None
 
     @property
     def sealed(self) -> bool:
@@ -136,6 +177,8 @@ class Step:
     note: str
     event_id: str
     evidence: list[Evidence] = field(default_factory=list)
+    plan: FiveImplementations | None = None
+    """For a ``plan`` step: the 五落实 it recorded (the plan in force from then on)."""
 
 
 class _FindingCore(BaseModel):
@@ -211,6 +254,10 @@ class OrderState:
     lifted_on: dt.date | None = None
     lift_basis: str = ""
     reinspection_id: str | None = None
+    ordered_at: str = ""
+    """The time of the ``enforcement.ordered`` event (``ordered_on`` is the order's date)."""
+    lifted_at: str | None = None
+    """The time of the ``enforcement.lifted`` event."""
 
     @property
     def in_force(self) -> bool:
@@ -271,6 +318,8 @@ class Rejected:
     seq: int
     kind: str
     reason: str
+    time: str = ""
+    """The rejected event's time."""
 
 
 @dataclass(frozen=True)
@@ -281,6 +330,19 @@ class Conflict:
     winner: str
     loser: str
     reason: str
+    time: str = ""
+    """The time of the event that made the conflict (the winner)."""
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    """A ``device.enrolled`` event: who recorded it, when, and the enrollment (read by
+    :mod:`inspect_engine.sync.devices`, which decides whose enrollments are trusted)."""
+
+    by_device: str
+    event_id: str
+    time: str
+    enrolled: DeviceEnrolled
 
 
 class Projection:
@@ -293,6 +355,7 @@ class Projection:
         self.orders: dict[str, OrderState] = {}
         self.rejected: list[Rejected] = []
         self.conflicts: list[Conflict] = []
+        self.enrollments: list[Enrollment] = []
         self.applied = 0
 
     @classmethod
@@ -485,7 +548,7 @@ class Projection:
             reason = str(err)
         if reason is not None:
             self.rejected.append(
-                Rejected(event.event_id, event.device_id, event.seq, event.kind, reason)
+                Rejected(event.event_id, event.device_id, event.seq, event.kind, reason, event.time)
             )
             return False
         getattr(self, "_apply_" + event.kind.replace(".", "_"))(event, p)
@@ -496,19 +559,23 @@ class Projection:
         old = self.sites.get(p.site.id)
         if old is not None:
             self.conflicts.append(
-                Conflict(f"site {p.site.id}", e.event_id, old.version, "registered twice")
+                Conflict(f"site {p.site.id}", e.event_id, old.version, "registered twice", e.time)
             )
             old.site, old.version, old.updated_at = p.site, e.event_id, e.time
+            old.versions.append(SiteVersion(e.time, e.event_id, p.site))
             return
-        self.sites[p.site.id] = SiteState(p.site, e.event_id, e.time, e.time)
+        self.sites[p.site.id] = SiteState(
+            p.site, e.event_id, e.time, e.time, [SiteVersion(e.time, e.event_id, p.site)]
+        )
 
     def _apply_site_updated(self, e: Event, p: SiteUpdated) -> None:
         old = self.sites[p.site.id]
         if p.base != old.version:
             self.conflicts.append(
-                Conflict(f"site {p.site.id}", e.event_id, old.version, "concurrent edits")
+                Conflict(f"site {p.site.id}", e.event_id, old.version, "concurrent edits", e.time)
             )
         old.site, old.version, old.updated_at = p.site, e.event_id, e.time
+        old.versions.append(SiteVersion(e.time, e.event_id, p.site))
 
     def _apply_inspection_started(self, e: Event, p: InspectionStarted) -> None:
         self.inspections[p.inspection_id] = InspectionState(
@@ -521,6 +588,7 @@ class Projection:
             started_at=p.started_at,
             device_id=e.device_id,
             actor=e.actor,
+            recorded_at=e.time,
         )
 
     def _apply_inspection_answered(self, e: Event, p: AnswerRecorded) -> None:
@@ -535,7 +603,7 @@ class Projection:
 
     def _apply_inspection_cancelled(self, e: Event, p: InspectionCancelled) -> None:
         insp = self.inspections[p.inspection_id]
-        insp.status, insp.cancel_reason = "cancelled", p.reason
+        insp.status, insp.cancel_reason, insp.cancelled_at = "cancelled", p.reason, e.time
 
     def _apply_inspection_submitted(self, e: Event, p: InspectionSubmitted) -> None:
         insp = self.inspections[p.inspection_id]
@@ -564,7 +632,7 @@ class Projection:
     def _apply_finding_plan_set(self, e: Event, p: PlanSet) -> None:
         f = self.findings[p.finding_id]
         f.plan = p.plan
-        f.history.append(Step(e.time, e.actor, "plan", f.status, "", e.event_id))
+        f.history.append(Step(e.time, e.actor, "plan", f.status, "", e.event_id, [], p.plan))
 
     def _move(
         self, e: Event, finding_id: str, action: Action, note: str, ev: list[Evidence]
@@ -598,15 +666,17 @@ class Projection:
             issued_by=p.issued_by,
             note=p.note,
             event_id=e.event_id,
+            ordered_at=e.time,
         )
 
     def _apply_enforcement_lifted(self, e: Event, p: EnforcementLifted) -> None:
         order = self.orders[p.order_id]
         order.lifted_on, order.lift_basis = p.lifted_on, p.basis
-        order.reinspection_id = p.reinspection_id
+        order.reinspection_id, order.lifted_at = p.reinspection_id, e.time
 
     def _apply_device_enrolled(self, e: Event, p: DeviceEnrolled) -> None:
-        """Enrollments are read by inspect_engine.sync.devices; there is no state to project."""
+        """Kept in order for :mod:`inspect_engine.sync.devices` (which trusts only the hub's)."""
+        self.enrollments.append(Enrollment(e.device_id, e.event_id, e.time, p))
 
     # -- summaries --------------------------------------------------------------------------
 

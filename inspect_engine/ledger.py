@@ -123,6 +123,16 @@ from inspect_engine.queries import (
 )
 from inspect_engine.rectification import ORDER_KINDS, FiveImplementations
 from inspect_engine.site import Site
+from inspect_engine.statefile import (
+    STATE_FILE,
+    SavedState,
+    SortedIds,
+    basis_of,
+    events_digest,
+    read_state,
+    refs_digest,
+    write_state,
+)
 from inspect_engine.storage import (
     FORMAT_VERSION,
     RAW_LINES_UP_TO,
@@ -136,6 +146,7 @@ from inspect_engine.storage import (
     WriterLock,
     decode_line,
     encode_chunks,
+    encode_line,
     gc_paused,
     parse_file,
     read_segment,
@@ -150,6 +161,10 @@ SEAL_AT = max(1, int(os.environ.get("INSPECT_ENGINE_SEAL_AT", "") or 10_000))
 they are written as sealed segment files of at most this many events each (never rewritten
 again), and ``ledger.db`` keeps only the references (docs/ledger.md, "Segments"). The
 environment variable ``INSPECT_ENGINE_SEAL_AT`` sets it (the tests seal every few events)."""
+STATE_FROM = max(1, int(os.environ.get("INSPECT_ENGINE_STATE_FROM", "") or 2_000))
+"""Save the projection (``state.db``, :mod:`inspect_engine.statefile`) only for ledgers of at
+least this many events: replaying fewer costs less than reading a saved state (~10 µs an event).
+``INSPECT_ENGINE_STATE_FROM`` sets it (the tests save from the first event)."""
 MAX_EVIDENCE_BYTES = 200 * 1024 * 1024
 """Largest evidence file accepted (a long video would exceed it; photos do not)."""
 
@@ -213,6 +228,8 @@ class LedgerInfo:
     conflicts: int
     digest: str
     state_digest: str
+    saved_state: str = ""
+    """Whether the open used the saved projection (``state.db``), and if not why."""
     open_inspections: list[str] = field(default_factory=list)
 
 
@@ -255,9 +272,26 @@ class Ledger:
         self.created: str | None = None
         self._meta: dict[str, Any] = {}
         self._events: list[Event] = []
+        """The events in memory: all of them, except the first :attr:`_off` (sealed events
+        covered by the saved state, read on demand: :meth:`_all_events`). Positions below
+        (``_in_main``, ``_sealed``) count every event, read or not."""
+        self._off = 0
+        self._known: SortedIds | None = None
+        """Ids of the events the saved state covers, while they are not read (:meth:`_id_hash`)."""
         self._in_main = 0
         self._sealed = 0
         """How many of the events (the first ones) are in sealed segments."""
+        self._seg_ok: dict[str, StatKey] = {}
+        """Segments whose SHA-256 was checked against their reference, by name and stat key."""
+        self._apply_later = False
+        """Set by :meth:`import_events` while its batch folds: the projection is brought up to
+        date after the fold, so the state is saved after that."""
+        self._state_due = False
+        """The saved state is missing or cannot be brought up to date by applying newer events:
+        save one at the next chance (after a fold, the journal empty)."""
+        self.state_note = ""
+        """Why the last load replayed the events instead of using the saved state ("" if it
+        used it): shown by ``ledger info``."""
         self._refs: list[SegmentRef] = []
         self._seg_cache: dict[str, tuple[StatKey | None, list[Event]]] = {}
         """Events of segments read already (immutable files), by name, with their stat key."""
@@ -310,7 +344,9 @@ class Ledger:
         )
         try:
             if not readonly:
-                ledger.cleaned_temp = cleanup_temp_files(path, [LEDGER_FILE, JOURNAL_FILE], ops)
+                ledger.cleaned_temp = cleanup_temp_files(
+                    path, [LEDGER_FILE, JOURNAL_FILE, STATE_FILE], ops
+                )
                 ledger.cleaned_temp += ledger._cleanup_segment_temp()
                 ledger.cleaned_temp += ledger._cleanup_evidence_temp()
             ledger._load()
@@ -364,6 +400,12 @@ class Ledger:
         refs, problems = segment_refs(main, str(self.data_dir / LEDGER_FILE))
         if problems:
             raise LedgerDamaged(problems)
+        events = self._segment_events(refs)
+        self._refs = refs
+        return events
+
+    def _segment_events(self, refs: Sequence[SegmentRef]) -> list[Event]:
+        """The events of the segments ``refs``, each read and checked (cached by stat key)."""
         folder = self.data_dir / SEGMENT_DIR
         events: list[Event] = []
         cache: dict[str, tuple[StatKey | None, list[Event]]] = {}
@@ -386,7 +428,6 @@ class Ledger:
             cache[ref.name] = (key, chunk)
             events += chunk
         self._seg_cache = cache
-        self._refs = refs
         return events
 
     def _load(self) -> None:
@@ -395,9 +436,12 @@ class Ledger:
         # its events are sealed once, now.
         big = self._head_bytes() > RAW_LINES_UP_TO
         with gc_paused():
-            self._load_files(migrate=big and not self.readonly)
+            if big or not self._load_saved():
+                self._load_files(migrate=big and not self.readonly)
         if not self.readonly and self._in_main - self._sealed >= SEAL_AT:
             self._fold_batch([])
+        elif self._state_due:
+            self._save_state()
 
     def _head_bytes(self) -> int:
         st = self.ops.stat(self.data_dir / LEDGER_FILE)
@@ -472,11 +516,183 @@ class Ledger:
         self._max_order = max(map(ORDER_KEY, self._events), default=None)
         self._keys = self._file_keys()
         self._dirty = False
+        self._state_due = True
+
+    def _load_saved(self) -> bool:
+        """Load from the saved state (:mod:`inspect_engine.statefile`) if it is usable: its basis
+        is what ``ledger.db`` holds, every sealed segment is the one referenced (SHA-256, checked
+        in a thread meanwhile), and every event it does not cover continues the chains and sorts
+        after its last one. ``False`` (nothing changed) sends the caller to the full replay, which
+        also reports any damage precisely."""
+        head = self._main
+        before = head.storage.current_key()
+        try:
+            main = head.load()
+        except LedgerDamaged:
+            return False
+        if main is None:
+            return False
+        refs, problems = segment_refs(main, str(self.data_dir / LEDGER_FILE))
+        if problems:
+            return False
+        check = _SegmentCheck(self.data_dir / SEGMENT_DIR, refs, self.ops, self._seg_ok)
+        check.start()
+        try:
+            used = self._use_saved(main, refs, before)
+        finally:
+            check.join()
+        if check.bad:  # the replay reads the segment again and reports the damage
+            if used:
+                self._reset_memory()
+            self.state_note = check.bad
+            return False
+        self._seg_ok = check.ok
+        return used
+
+    def _use_saved(self, main: Tables, refs: list[SegmentRef], before: object) -> bool:
+        try:
+            state, why = read_state(self.data_dir / STATE_FILE, self.ops)
+        except OSError as err:
+            state, why = None, f"saved state unreadable: {err}"
+        if state is None:
+            self.state_note = why
+            return False
+        tail = Part(
+            str(self._main.storage.path), main.get("events", {}), lines_of(self._main.storage)
+        )
+        _, problems, meta = check_main(main, [], full=False, file=tail.file)
+        pairs, bad = check_events(tail, full=False)
+        if problems or bad:
+            return False
+        main_events = [ev for _, ev in pairs]
+        b = state.basis
+        sealed = sum(r.records for r in refs)
+        if (
+            b.refs != refs_digest(refs)
+            or state.sealed != sealed
+            or b.main > len(main_events)
+            or state.events != sealed + b.main
+            or b.main_digest != events_digest(main_events[: b.main])
+        ):
+            self.state_note = "saved state is of other events (older or newer)"
+            return False
+        heads = dict(state.heads)
+        newer = main_events[b.main :]
+        ids: dict[str, str] = {}
+        for ev in newer:
+            if link_problem(heads.get(ev.device_id), ev) is not None or ev.event_id in state.ids:
+                return False
+            heads[ev.device_id] = Head(ev.seq, ev.hash, ev.lamport)
+            ids[ev.event_id] = ev.hash
+        journal = self._journal.load()
+        device = str(meta["device_id"])
+        pending: list[Event] = []
+        if journal is not None:
+            jpart = Part(str(self._journal.storage.path), {}, lines_of(self._journal.storage))
+            jpart.rows = journal.get("events", {})
+            pending, stale, jproblems = check_journal(jpart, device, ids, heads)
+            if stale or jproblems:
+                return False  # the replay finishes an interrupted fold or reports the damage
+        extra = sorted(newer + pending, key=ORDER_KEY)
+        if extra and state.max_order is not None and extra[0].order <= state.max_order:
+            self.state_note = "events newer than the saved state sort before its last one"
+            return False
+        if self._main.storage.current_key() != before:
+            return False  # a writer replaced ledger.db meanwhile: the replay reads again
+        self._reset_memory()
+        self._meta = meta
+        self.device_id = device
+        self.created = str(meta.get("created", ""))
+        self._events = main_events
+        self._off = sealed
+        self._sealed, self._in_main = sealed, sealed + len(main_events)
+        self._known = state.ids
+        self._ids = {ev.event_id: ev.hash for ev in main_events}
+        self._heads = heads
+        self._lamport = max((h.lamport for h in heads.values()), default=0)
+        self._refs = refs
+        for event in pending:
+            self._remember(event)
+        proj = state.projection
+        for event in extra:
+            proj.apply(event)
+        self._proj = proj
+        self._max_order = extra[-1].order if extra else state.max_order
+        self._keys = self._file_keys()
+        self._dirty = False
+        self._state_due = False
+        self.state_note = ""
+        return True
+
+    def _count(self) -> int:
+        """How many events the ledger holds (journal and an unfinished batch included)."""
+        return self._off + len(self._events)
+
+    def _all_events(self) -> list[Event]:
+        """Every event, in the order stored: the sealed ones the saved state covers are read
+        now, the first time they are needed (sync export, as-of replays, backup)."""
+        if self._off:
+            refs, total = [], 0
+            for ref in self._refs:
+                if total >= self._off:
+                    break
+                refs.append(ref)
+                total += ref.records
+            with gc_paused():
+                sealed = self._segment_events(refs)
+            if len(sealed) != self._off:  # pragma: no cover - the references were checked
+                raise LedgerError(f"sealed segments hold {len(sealed)} events, not {self._off}")
+            for ev in sealed:
+                self._ids[ev.event_id] = ev.hash
+            self._events = sealed + self._events
+            self._off = 0
+            self._known = None
+        return self._events
+
+    def _id_hash(self, event_id: str) -> str | None:
+        """The stored hash of ``event_id``, ``None`` if no event has it (the sealed events are
+        read only when the saved state says the id is among them)."""
+        known = self._ids.get(event_id)
+        if known is None and self._known is not None and event_id in self._known:
+            self._all_events()
+            known = self._ids.get(event_id)
+        return known
+
+    def _save_state(self) -> None:
+        """Save the projection of the folded events (:mod:`inspect_engine.statefile`). Only
+        right after a fold (or a load) with nothing pending: the state must cover exactly the
+        sealed events and ``ledger.db``'s. A failure only leaves it due: the state is a cache."""
+        if self.readonly or self.device_id is None or self._count() != self._in_main:
+            return
+        if self._in_main < STATE_FROM:
+            return  # still due: saved by the first fold past the threshold
+        main_events = self._events[self._sealed - self._off : self._in_main - self._off]
+        try:
+            if self._known is None:
+                ids = SortedIds.of(self._ids)
+            else:
+                ids = self._known.union(self._ids)
+            state = SavedState(
+                basis=basis_of(self._refs, main_events),
+                events=self._in_main,
+                sealed=self._sealed,
+                heads=dict(self._heads),
+                max_order=self._max_order,
+                ids=ids,
+                projection=self._proj,
+            )
+            write_state(self.data_dir / STATE_FILE, state, self.ops)
+        except (OSError, ValueError) as err:
+            self.state_note = f"could not save the state: {err}"
+            self._state_due = True
+            return
+        self._state_due = False
 
     def _reset_memory(self) -> None:
         self.device_id = None
         self._events, self._ids, self._heads = [], {}, {}
         self._in_main, self._lamport, self._sealed = 0, 0, 0
+        self._off, self._known = 0, None
         self._proj = Projection()
         self._max_order = None
 
@@ -540,11 +756,11 @@ class Ledger:
             self._remember(event)
             self._apply(event)
             return event
-        fold = len(self._events) - self._in_main >= FOLD_AT
+        fold = self._count() - self._in_main >= FOLD_AT
         sealed = False
         try:
             if fold:
-                sealed = self._write_fold(self._events[self._in_main :] + [event])
+                sealed = self._write_fold(self._events[self._in_main - self._off :] + [event])
             else:
                 self._journal.append("events", [event.to_doc()])
             self._keys = self._file_keys()
@@ -553,10 +769,14 @@ class Ledger:
             raise
         self._remember(event)
         if fold:
-            self._in_main = len(self._events)
+            self._in_main = self._count()
             if sealed:
                 self._sealed = self._in_main
         self._apply(event)
+        if sealed:
+            self._state_due = True
+        if fold and self._state_due:
+            self._save_state()
         return event
 
     def _write_fold(self, events: list[Event]) -> bool:
@@ -574,7 +794,7 @@ class Ledger:
         tail = self._in_main - self._sealed
         sealed = tail + len(events) >= SEAL_AT
         if sealed:
-            self._seal(self._events[self._sealed : self._in_main] + events)
+            self._seal(self._events[self._sealed - self._off : self._in_main - self._off] + events)
         elif events:
             self._main.append("events", [e.to_doc() for e in events])
         if self._journal.records("events"):
@@ -629,16 +849,19 @@ class Ledger:
 
     def _fold_batch(self, events: list[Event]) -> None:
         """Fold the journal and a finished batch (the last ``events`` in memory) in one write."""
-        journal = self._events[self._in_main : len(self._events) - len(events)]
+        journal = self._events[self._in_main - self._off : len(self._events) - len(events)]
         try:
             sealed = self._write_fold(journal + events)
             self._keys = self._file_keys()
         except BaseException:
             self._dirty = True
             raise
-        self._in_main = len(self._events)
+        self._in_main = self._count()
         if sealed:
             self._sealed = self._in_main
+            self._state_due = True  # the saved state names the old segments: useless now
+        if self._state_due and not self._apply_later:
+            self._save_state()
 
     def _apply(self, event: Event) -> None:
         """Apply one event of this device to the projection (it sorts after every other)."""
@@ -649,7 +872,7 @@ class Ledger:
         """Fold the journal into the ledger now; returns how many events were folded."""
         with self._mutex:
             self._writable()
-            n = len(self._events) - self._in_main
+            n = self._count() - self._in_main
             with self.batch():
                 pass
             return n
@@ -1161,14 +1384,14 @@ class Ledger:
             raise InputError("the cut-off time must be timezone-aware")
         with self._mutex:
             self._ensure_current()
-            key = (cutoff, answers, self._keys, len(self._events))
+            key = (cutoff, answers, self._keys, self._count())
             cached = self._as_of.get((cutoff, answers))
             if cached is not None and cached[0] == key:
                 return cached[1]
             skip = "" if answers else "inspection.answered"
             with gc_paused():
                 proj = Projection.build(
-                    e for e in self._events if e.kind != skip and e.at <= cutoff
+                    e for e in self._all_events() if e.kind != skip and e.at <= cutoff
                 )
             if len(self._as_of) >= 8:
                 self._as_of.clear()
@@ -1187,7 +1410,7 @@ class Ledger:
         """Every event, in the order stored (ledger, then journal)."""
         with self._mutex:
             self._ensure_current()
-            return list(self._events)
+            return list(self._all_events())
 
     def event_hashes(self, event_ids: Iterable[str]) -> dict[str, str]:
         """The hash of each of ``event_ids`` this ledger holds (unknown ids are left out).
@@ -1198,7 +1421,7 @@ class Ledger:
             self._ensure_current()
             out: dict[str, str] = {}
             for event_id in event_ids:
-                known = self._ids.get(event_id)
+                known = self._id_hash(event_id)
                 if known is not None:
                     out[event_id] = known
             return out
@@ -1214,7 +1437,7 @@ class Ledger:
         with self._mutex:
             self._ensure_current()
             return sorted(
-                (e for e in self._events if e.device_id == device_id and e.seq > seq),
+                (e for e in self._all_events() if e.device_id == device_id and e.seq > seq),
                 key=lambda e: e.seq,
             )
 
@@ -1246,7 +1469,7 @@ class Ledger:
         new: dict[str, Event] = {}
         present = 0
         for ev in incoming:
-            known = self._ids.get(ev.event_id)
+            known = self._id_hash(ev.event_id)
             if known is not None:
                 if known != ev.hash:
                     raise RefusedError(
@@ -1278,11 +1501,15 @@ class Ledger:
             ordered += chain
         if not ordered:
             return ImportResult(0, present)
-        with self.batch():
-            assert self._batch is not None
-            self._batch.extend(ordered)
-            for ev in ordered:
-                self._remember(ev)
+        self._apply_later = True
+        try:
+            with self.batch():
+                assert self._batch is not None
+                self._batch.extend(ordered)
+                for ev in ordered:
+                    self._remember(ev)
+        finally:
+            self._apply_later = False
         ordered.sort(key=lambda e: e.order)
         with gc_paused():
             if self._max_order is None or ordered[0].order > self._max_order:
@@ -1290,9 +1517,13 @@ class Ledger:
                 for ev in ordered:
                     self._proj.apply(ev)
             else:
+                events = self._all_events()
                 self._proj = Projection()  # not two projections in memory at once
-                self._proj = Projection.build(self._events)
+                self._proj = Projection.build(events)
+                self._state_due = True
             self._max_order = max(self._max_order or ordered[-1].order, ordered[-1].order)
+        if self._state_due:
+            self._save_state()
         return ImportResult(len(ordered), present)
 
     # -- reports on the ledger itself -------------------------------------------------------
@@ -1321,7 +1552,7 @@ class Ledger:
                 ledger_bytes=(main_st.st_size if main_st else 0) + sealed_bytes,
                 journal_bytes=journal_st.st_size if journal_st else 0,
                 events=self._in_main,
-                journal_events=len(self._events) - self._in_main,
+                journal_events=self._count() - self._in_main,
                 devices=dict(self._heads),
                 sites=len(proj.sites),
                 inspections=dict(Counter(i.status for i in proj.inspections.values())),
@@ -1332,6 +1563,7 @@ class Ledger:
                 conflicts=len(proj.conflicts),
                 digest=self.digest(),
                 state_digest=proj.digest(),
+                saved_state=("used" if not self.state_note else self.state_note),
                 open_inspections=[i.id for i in proj.open_inspections()],
             )
 
@@ -1371,7 +1603,7 @@ class Ledger:
                 n += 1
         if self.ops.stat(dest) is not None:
             raise InputError(f"{dest} exists; a backup never overwrites a file")
-        events = self._events
+        events = self._all_events()
         chunks = encode_chunks(
             "main", [("meta", [dict(self._meta)]), ("events", (e.to_doc() for e in events))]
         )
@@ -1398,6 +1630,44 @@ class Ledger:
 
 # --------------------------------------------------------------------------------------------
 # Helpers
+
+
+class _SegmentCheck(threading.Thread):
+    """Check that every referenced segment is byte for byte the one sealed (its end marker and
+    the SHA-256 of everything before it, as ``ledger.db`` recorded them), on another core while
+    the saved state is parsed (``hashlib`` releases the GIL). ``bad`` says what is wrong."""
+
+    def __init__(
+        self, folder: Path, refs: Sequence[SegmentRef], ops: FileOps, known: dict[str, StatKey]
+    ) -> None:
+        super().__init__(daemon=True)
+        self.folder, self.refs, self.ops, self.known = folder, refs, ops, known
+        self.ok: dict[str, StatKey] = {}
+        self.bad = ""
+
+    def run(self) -> None:
+        try:
+            for ref in self.refs:
+                path = self.folder / ref.name
+                st = self.ops.stat(path)
+                if st is None:
+                    self.bad = f"{path}: missing"
+                    return
+                key = stat_key(st)
+                if self.known.get(ref.name) != key:
+                    got = self.ops.read(path)
+                    end = encode_line({"end": {"records": ref.records, "sha256": ref.sha256}})
+                    data = got[0] if got is not None else b""
+                    if not data.endswith(end) or (
+                        hashlib.sha256(memoryview(data)[: len(data) - len(end)]).hexdigest()
+                        != ref.sha256
+                    ):
+                        self.bad = f"{path}: not the segment ledger.db references"
+                        return
+                    key = stat_key(got[1]) if got is not None else key
+                self.ok[ref.name] = key
+        except OSError as err:
+            self.bad = f"cannot read a segment: {err}"
 
 
 def _payload(model: type[Payload], **fields: Any) -> Payload:

@@ -40,9 +40,17 @@ from inspect_engine.ledger_files import (
 from inspect_engine.projection import (
     Projection,
 )
+from inspect_engine.statefile import (
+    STATE_FILE,
+    dump_projection,
+    events_digest,
+    read_state,
+    refs_digest,
+)
 from inspect_engine.storage import (
     SEGMENT_DIR,
     LedgerWriteError,
+    SegmentRef,
     Tables,
     WriterLock,
     encode_file,
@@ -65,6 +73,9 @@ class VerifyReport:
     rejected: list[str] = field(default_factory=list)
     """Events kept but not applied by the projection (with the reason): not damage."""
     conflicts: list[str] = field(default_factory=list)
+    state: str = ""
+    """What was found of the saved projection (``state.db``): a cache, so only a state that
+    disagrees with a replay of the events it names is a problem."""
 
     @property
     def ok(self) -> bool:
@@ -136,7 +147,45 @@ def _verify(path: Path, ops: FileOps) -> VerifyReport:
             f"{r.kind} {r.event_id} (seq {r.seq}): {r.reason}" for r in proj.rejected
         ]
         report.conflicts = [f"{c.entity}: {c.reason}" for c in proj.conflicts]
+        n_sealed = sum(ref.records for ref in refs)
+        report.state = _check_state(path, refs, events, n_sealed, ops, report.problems)
     return report
+
+
+def _check_state(
+    path: Path,
+    refs: list[SegmentRef],
+    events: list[Event],
+    n_sealed: int,
+    ops: FileOps,
+    problems: list[Problem],
+) -> str:
+    """Compare the saved state with a replay of the events it names (they are verified)."""
+    file = path / STATE_FILE
+    state, why = read_state(file, ops)
+    if state is None:
+        return f"{why} (the next writable open saves one)"
+    b = state.basis
+    main = events[n_sealed:]
+    if (
+        b.refs != refs_digest(refs)
+        or state.sealed != n_sealed
+        or b.main > len(main)
+        or b.main_digest != events_digest(main[: b.main])
+    ):
+        return "saved state is of other events: not used (the next writable open saves one)"
+    replay = Projection.build(events[: state.events])
+    if dump_projection(replay) != dump_projection(state.projection):
+        problems.append(
+            Problem(
+                str(file),
+                "",
+                "the saved projection differs from a replay of the events it names: delete "
+                "this file (the ledger replays the events and saves a new one)",
+            )
+        )
+        return "differs from a replay"
+    return f"matches a replay of its {state.events} events"
 
 
 def _read(ops: FileOps, path: Path) -> bytes | None:

@@ -53,7 +53,7 @@ import socket
 import threading
 import zlib
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,17 +152,25 @@ def encode_line(obj: Mapping[str, Any]) -> bytes:
 
 
 def encode_chunks(
-    kind: str, tables: Iterable[tuple[str, Iterable[Mapping[str, Any]]]], *, lines: int = 2000
+    kind: str,
+    tables: Iterable[tuple[str, Iterable[Mapping[str, Any] | bytes]]],
+    *,
+    lines: int = 2000,
 ) -> Iterator[bytes]:
     """The bytes of a ledger file, in chunks of ``lines`` lines, never all in memory at once:
     the same file as :func:`encode_file` for tables given as ``(name, documents)`` with record
-    ids 1, 2, ... (the SHA-256 of the end marker is computed as the chunks go)."""
+    ids 1, 2, ... (the SHA-256 of the end marker is computed as the chunks go). A document given
+    as ``bytes`` is compact JSON written as it is (one kept encoded by ``raw_tables``)."""
     digest = hashlib.sha256()
     records = 0
     out = [encode_line({"format": FORMAT_NAME, "version": FORMAT_VERSION, "kind": kind})]
     for name, docs in tables:
         for doc_id, doc in enumerate(docs, start=1):
-            out.append(encode_line({"t": name, "id": doc_id, "doc": doc}))
+            if isinstance(doc, bytes):  # a document kept encoded (parse_file's raw_tables)
+                body = b'{"t":%s,"id":%d,"doc":%s}' % (json.dumps(name).encode(), doc_id, doc)
+                out.append(b"%08x %s\n" % (zlib.crc32(body), body))
+            else:
+                out.append(encode_line({"t": name, "id": doc_id, "doc": doc}))
             records += 1
             if len(out) >= lines:
                 chunk = b"".join(out)
@@ -350,6 +358,22 @@ def _check_header(header: dict[str, Any] | None, why: str, data: bytes, kind: st
     return None
 
 
+def _raw_record(data: bytes, start: int, end: int) -> tuple[str, int, bytes] | None:
+    """``(table, id, document bytes)`` of a record line body ``data[start:end]`` written by
+    :func:`encode_chunks` (``{"t":…,"id":N,"doc":{…}}``), without parsing the document; ``None``
+    if the line is not of that exact shape."""
+    colon = data.index(b',"id":', start)
+    table = json.loads(data[start + 5 : colon])
+    digits_from = colon + 6
+    comma = data.find(b',"doc":{', digits_from, end)
+    if comma < 0 or data[end - 1] != 0x7D or not data[digits_from:comma].isdigit():
+        return None
+    doc = data[comma + 7 : end - 1]
+    if not doc.endswith(b"}"):
+        return None
+    return str(table), int(data[digits_from:comma]), doc
+
+
 class _Hasher(threading.Thread):
     """SHA-256 of a large buffer on another core while the caller parses it."""
 
@@ -368,8 +392,13 @@ def parse_file(
     kind: str,
     *,
     convert: Callable[[str, dict[str, Any]], Any] | None = None,
+    raw_tables: Sequence[str] = (),
 ) -> ParsedFile:
     """Parse and check a ledger file's bytes; every problem is located by line.
+
+    Records of the tables named in ``raw_tables`` keep their document as the bytes of its JSON
+    (checked by the line's CRC, not parsed, not converted): for documents that are seldom read
+    (the saved state's answers of sealed inspections), decoded by whoever reads them.
 
     ``convert(table, doc)``, when given, is applied to each record's document as it is read and
     its result stored in the tables instead (the ledger turns event documents into compact
@@ -422,6 +451,7 @@ def parse_file(
     pos = first_nl + 1
     index = 1
     partial = False
+    raw_prefixes = tuple(b'{"t":%s,"id":' % json.dumps(t).encode() for t in raw_tables)
     try:
         while pos < size:
             index += 1
@@ -451,11 +481,21 @@ def parse_file(
                 continue
             if partial:
                 continue
-            try:
-                obj = loads(data[body_start:nl])
-            except (UnicodeDecodeError, ValueError) as err:
-                bad(index, f"not valid JSON ({err})")
-                continue
+            if raw_prefixes and data.startswith(raw_prefixes, body_start):
+                raw = _raw_record(data, body_start, nl)
+                if raw is not None:
+                    obj = {"t": raw[0], "id": raw[1], "doc": raw[2]}
+                    convert_this = False
+                else:
+                    bad(index, "malformed record (expected t, id, doc)")
+                    continue
+            else:
+                convert_this = convert is not None
+                try:
+                    obj = loads(data[body_start:nl])
+                except (UnicodeDecodeError, ValueError) as err:
+                    bad(index, f"not valid JSON ({err})")
+                    continue
             if type(obj) is not dict:
                 bad(index, "not a JSON object")
                 continue
@@ -472,7 +512,7 @@ def parse_file(
                 len(obj) != 3
                 or type(table) is not str
                 or type(doc_id) is not int
-                or type(doc) is not dict
+                or (type(doc) is not dict and (convert_this or type(doc) is not bytes))
             ):
                 bad(index, "malformed record (expected t, id, doc)")
                 continue
@@ -491,7 +531,10 @@ def parse_file(
             if rows is None:
                 rows = tables[table] = {}
             sid = str(doc_id)
-            rows[sid] = doc if convert is None else convert(table, doc)
+            if convert_this and convert is not None and type(doc) is dict:
+                rows[sid] = convert(table, doc)
+            else:
+                rows[sid] = doc
             where.add(table, doc_id, index)
             if keep_raw:
                 raw_lines[(table, sid)] = data[line_start:pos]

@@ -82,6 +82,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"未应用 rejected:     {info.rejected}; conflicts {info.conflicts}")
     print(f"digest:              {info.digest}")
     print(f"state digest:        {info.state_digest}")
+    print(f"saved state:         {info.saved_state}")
     print(
         table(
             ["device", "seq", "lamport", "head hash"],
@@ -109,6 +110,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 ],
                 "rejected": report.rejected,
                 "conflicts": report.conflicts,
+                "state": report.state,
             }
         )
     elif not report.exists and report.ok:
@@ -119,6 +121,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
             f"{report.journal_events} in journal.db, {len(report.devices)} device(s); "
             "every checksum, hash and chain verifies"
         )
+        if report.state:
+            print(f"  saved state (state.db): {report.state}")
         for line in report.rejected:
             print(f"  note: not applied: {line}")
         for line in report.conflicts:

@@ -205,7 +205,7 @@ def _classify(before: list[str], reopened: Ledger, kinds: list[str]) -> str:
 
 def _run_points(tmp: Path, scenario: Scenario, code: int, persistent: bool) -> dict[str, int]:
     base, ids = _template(tmp / f"{scenario.name}-{code}-{persistent}")
-    figures = {"points": 0, "before": 0, "after": 0}
+    figures = {"points": 0, "before": 0, "after": 0, "state": 0}
     k = 1
     while True:
         work = tmp / f"work-{scenario.name}"
@@ -226,14 +226,24 @@ def _run_points(tmp: Path, scenario: Scenario, code: int, persistent: bool) -> d
             led.close()
             break
         figures["points"] += 1
-        assert error is not None, f"{scenario.name} k={k}: the I/O error was swallowed"
-        assert os.strerror(code) in error.message, error.message
+        if error is None:
+            # The one step allowed to fail quietly: saving the projection after the change was
+            # made (a cache, docs/ledger.md "The saved state"); the change itself must stand.
+            assert led.state_note.startswith("could not save the state"), (
+                f"{scenario.name} k={k}: the I/O error was swallowed"
+            )
+            figures["state"] += 1
+        else:
+            assert os.strerror(code) in error.message, error.message
         survivor = [e.event_id for e in led.events()]  # re-reads after the failure
         led.close()
         with Ledger.open(work, clock=kit.clock()) as again:
             state = _classify(before, again, scenario.kinds)
             assert [e.event_id for e in again.events()] == survivor
         assert state in ("before", "after"), f"{scenario.name} k={k}: {state}"
+        assert error is not None or state == "after" or not scenario.kinds, (
+            f"{scenario.name} k={k}: lost quietly"
+        )
         figures[state] += 1
         assert verify_data_dir(work).ok
         assert not [n for n in os.listdir(work) if ".tmp-" in n], "temp file left after reopen"
@@ -264,7 +274,8 @@ def test_io_error_at_every_step_leaves_before_or_after(
     print(
         f"\nT3 {name} {errno.errorcode[code]} {'persistent' if persistent else 'once'}: "
         f"{figures['points']} injection points, {figures['before']} left before, "
-        f"{figures['after']} left after, 0 between"
+        f"{figures['after']} left after ({figures['state']} of them with the state not saved), "
+        "0 between"
     )
     assert figures["points"] >= 1
 
@@ -300,7 +311,7 @@ def test_fault_while_creating_the_ledger(tmp_path: Path) -> None:
                 assert again.device_id is not None
             k += 1
             continue
-        assert not ops.hit
+        assert not ops.hit, "an I/O error was swallowed"
         break
     assert k > 5
 

@@ -1,0 +1,615 @@
+"""The saved projection (``state.db``): open a city ledger without replaying its history.
+
+Replaying 500,000 events costs seconds (docs/ledger.md, "Reading fast and small"); the state
+those events build changes far less than they grow. So a writable ledger saves its projection,
+with what it needs to go on from it (each device's chain head, the largest Lamport time, the
+last event in the projection's order, the ids of the events it summarises), after the folds that
+make the saved one useless: a seal, a rebuild out of order, a first open without one. The next
+open reads this file instead of the sealed segments and applies only the events the state does
+not cover (``ledger.db``'s newer events, the journal), provided every one of them sorts after
+the state's last event (then applying them equals a replay of everything).
+
+What makes this safe:
+
+* **It is never the source of truth.** It summarises an exact set of events named by its
+  :class:`Basis`: the SHA-256 of ``ledger.db``'s segment references (each reference carries the
+  segment's own SHA-256) and a digest of the first ``main`` events of ``ledger.db``, whose events
+  table only grows between seals. The ledger uses the state only when the basis matches what is
+  on disk, and otherwise replays as before (and saves a new state when it may write).
+* **Damage is found, not trusted.** The file is in the ledger's line format (CRC32 per line, end
+  marker with a SHA-256): a damaged, truncated or foreign file, an older or newer encoding
+  (:data:`CODEC`), reads as "no state" and the ledger replays. The sealed segments are still
+  checked at every open (their SHA-256 against ``ledger.db``'s references, in a thread), so a
+  damaged segment is refused as before even though its events are not parsed.
+* **Not executable.** JSON, decoded field by field into the projection's own types (pydantic
+  validates sites, 五落实 plans and evidence); never ``pickle``.
+* **Written like every file of the ledger**: temporary file, ``fsync``, rename, directory
+  ``fsync`` (:func:`~inspect_engine.fsio.atomic_write`). A kill during the write leaves the old
+  state (or none) and a temporary file removed at the next writable open.
+
+``ledger verify`` rebuilds the projection from the events and compares it with the saved state
+field by field (:func:`dump_projection`), so a wrong state cannot pass unnoticed.
+
+Answers of submitted and cancelled inspections (most of a ledger) are kept encoded, one JSON text
+per inspection, and decoded the first time they are read (:attr:`InspectionState.answers`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import from_json, to_json
+
+from inspect_engine.events import DeviceEnrolled, Event, Evidence, Head
+from inspect_engine.fsio import FileOps, atomic_write
+from inspect_engine.projection import (
+    Answer,
+    Conflict,
+    Enrollment,
+    FindingState,
+    InspectionState,
+    OrderState,
+    Projection,
+    Rejected,
+    SiteState,
+    SiteVersion,
+    Step,
+)
+from inspect_engine.rectification import FiveImplementations, Status
+from inspect_engine.site import Site
+from inspect_engine.storage import SegmentRef, encode_chunks, gc_paused, parse_file
+
+STATE_FILE = "state.db"
+"""The saved projection, in the data directory."""
+STATE_KIND = "state"
+"""The ``kind`` in its header."""
+CODEC = 1
+"""The encoding of the projection in the file: a state of another codec is not read (the ledger
+replays and saves a new one). Bump it whenever a projection type gains, loses or changes a
+field."""
+
+IDS_PER_LINE = 4096
+
+
+@dataclass(frozen=True)
+class Basis:
+    """The events a saved state summarises, as ``ledger.db`` names them."""
+
+    refs: str
+    """SHA-256 over every segment reference (name, record count, SHA-256), in order."""
+    main: int
+    """How many of ``ledger.db``'s own events (its first ones) are included."""
+    main_digest: str
+    """SHA-256 over those events' hashes, in file order."""
+
+
+def refs_digest(refs: Sequence[SegmentRef]) -> str:
+    """The :attr:`Basis.refs` of these segment references."""
+    h = hashlib.sha256(b"inspect-engine/segments/v1\n")
+    for ref in refs:
+        h.update(f"{ref.name} {ref.records} {ref.sha256}\n".encode())
+    return h.hexdigest()
+
+
+def events_digest(events: Iterable[Event]) -> str:
+    """The :attr:`Basis.main_digest` of these events (their hashes, in order)."""
+    h = hashlib.sha256(b"inspect-engine/events/v1\n")
+    for ev in events:
+        h.update(ev.hash.encode())
+    return h.hexdigest()
+
+
+def basis_of(refs: Sequence[SegmentRef], main_events: Sequence[Event]) -> Basis:
+    """The basis of a state covering ``refs`` and all of ``main_events``."""
+    return Basis(refs_digest(refs), len(main_events), events_digest(main_events))
+
+
+class SortedIds:
+    """Event ids (32 hex digits each) as one sorted byte string: membership without holding
+    half a million strings (import asks "is this event here already?" of a few hundred)."""
+
+    __slots__ = ("_blob", "_n")
+
+    def __init__(self, blob: bytes) -> None:
+        if len(blob) % 16:
+            raise ValueError("an id blob holds 16-byte ids")
+        self._blob = blob
+        self._n = len(blob) // 16
+
+    @classmethod
+    def of(cls, ids: Iterable[str]) -> SortedIds:
+        """From hex ids (``ValueError`` if one is not 32 lowercase hex digits)."""
+        raw = []
+        for i in ids:
+            if len(i) != 32 or i.lower() != i:
+                raise ValueError(f"not a 32-digit lowercase hex id: {i!r}")
+            raw.append(bytes.fromhex(i))
+        raw.sort()
+        return cls(b"".join(raw))
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __contains__(self, event_id: object) -> bool:
+        if not isinstance(event_id, str) or len(event_id) != 32:
+            return False
+        try:
+            key = bytes.fromhex(event_id)
+        except ValueError:
+            return False
+        blob = self._blob
+        lo, hi = 0, self._n
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if blob[mid * 16 : mid * 16 + 16] < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo < self._n and blob[lo * 16 : lo * 16 + 16] == key and event_id.lower() == event_id
+
+    def union(self, ids: Iterable[str]) -> SortedIds:
+        """These ids and ``ids`` (as :meth:`of`)."""
+        extra = SortedIds.of(i for i in ids if i not in self)
+        if not len(extra):
+            return self
+        a, b = self._blob, extra._blob  # noqa: SLF001 - same class
+        chunks = [a[i : i + 16] for i in range(0, len(a), 16)]
+        chunks += [b[i : i + 16] for i in range(0, len(b), 16)]
+        chunks.sort()
+        return SortedIds(b"".join(chunks))
+
+    def hex_lines(self) -> Iterator[str]:
+        """The ids as hex text, :data:`IDS_PER_LINE` per line."""
+        step = IDS_PER_LINE * 16
+        for start in range(0, len(self._blob), step):
+            yield self._blob[start : start + step].hex()
+
+
+@dataclass
+class SavedState:
+    """A projection and what the ledger needs to go on from it (see the module docstring)."""
+
+    basis: Basis
+    events: int
+    """How many events it summarises (sealed and ``ledger.db``'s first :attr:`Basis.main`)."""
+    sealed: int
+    """How many of them are in sealed segments."""
+    heads: dict[str, Head]
+    max_order: tuple[int, str, int] | None
+    ids: SortedIds
+    projection: Projection
+
+
+# --------------------------------------------------------------------------------- encoding
+
+
+def _opt_date(d: dt.date | None) -> str | None:
+    return None if d is None else d.isoformat()
+
+
+def _plan(plan: FiveImplementations | None) -> dict[str, Any] | None:
+    return None if plan is None else plan.model_dump(mode="json")
+
+
+def _evidence(items: Sequence[Evidence]) -> list[dict[str, Any]]:
+    return [e.model_dump(mode="json") for e in items]
+
+
+def _answer(a: Answer) -> list[Any]:
+    return [a.item_id, a.value, a.note, _evidence(a.evidence), a.time, a.actor, a.event_id]
+
+
+def _site_doc(s: SiteState) -> dict[str, Any]:
+    return {
+        "site": s.site.model_dump(mode="json"),
+        "version": s.version,
+        "registered_at": s.registered_at,
+        "updated_at": s.updated_at,
+        "versions": [
+            [v.time, v.event_id, None if v.site is s.site else v.site.model_dump(mode="json")]
+            for v in s.versions
+        ],
+    }
+
+
+def _inspection_doc(i: InspectionState, row: int = 0) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "id": i.id,
+        "site_id": i.site_id,
+        "pack_id": i.pack_id,
+        "pack_version": i.pack_version,
+        "method": i.method,
+        "inspectors": i.inspectors,
+        "started_at": i.started_at,
+        "device_id": i.device_id,
+        "actor": i.actor,
+        "status": i.status,
+        "current_item": i.current_item,
+        "submitted_at": i.submitted_at,
+        "finding_ids": i.finding_ids,
+        "cancel_reason": i.cancel_reason,
+        "recorded_at": i.recorded_at,
+        "cancelled_at": i.cancelled_at,
+    }
+    if i.status == "open":
+        doc["answers"] = [_answer(a) for a in i.answers.values()]
+    else:
+        doc["answers_row"] = row
+    return doc
+
+
+def _answers_doc(i: InspectionState) -> dict[str, Any] | bytes:
+    """The ``answers`` record of a sealed inspection: as read if never decoded."""
+    if not i.answers_loaded and isinstance(i._load_answers, _LazyAnswers):  # noqa: SLF001
+        return i._load_answers.raw  # noqa: SLF001
+    return {"a": [_answer(a) for a in i.answers.values()]}
+
+
+def _inspection_docs(proj: Projection) -> Iterator[dict[str, Any]]:
+    row = 0
+    for i in proj.inspections.values():
+        if i.status != "open":
+            row += 1
+        yield _inspection_doc(i, row)
+
+
+def _step(s: Step) -> list[Any]:
+    status = None if s.status is None else s.status.value
+    return [s.time, s.actor, s.action, status, s.note, s.event_id, _evidence(s.evidence),
+            _plan(s.plan)]  # fmt: skip
+
+
+def _finding_doc(f: FindingState) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "inspection_id": f.inspection_id,
+        "site_id": f.site_id,
+        "data": f.data,
+        "rule_id": f.rule_id,
+        "level": f.level,
+        "hazard": f.hazard,
+        "title": f.title,
+        "rule_deadline": f.rule_deadline.isoformat(),
+        "consequences": f.consequences,
+        "raised_at": f.raised_at,
+        "status": None if f.status is None else f.status.value,
+        "plan": _plan(f.plan),
+        "history": [_step(s) for s in f.history],
+        "closed_at": f.closed_at,
+    }
+
+
+def _order_doc(o: OrderState) -> dict[str, Any]:
+    return {
+        "id": o.id,
+        "site_id": o.site_id,
+        "finding_id": o.finding_id,
+        "kind": o.kind,
+        "ordered_on": o.ordered_on.isoformat(),
+        "issued_by": o.issued_by,
+        "note": o.note,
+        "event_id": o.event_id,
+        "lifted_on": _opt_date(o.lifted_on),
+        "lift_basis": o.lift_basis,
+        "reinspection_id": o.reinspection_id,
+        "ordered_at": o.ordered_at,
+        "lifted_at": o.lifted_at,
+    }
+
+
+def _tables(state: SavedState) -> Iterator[tuple[str, Iterable[Any]]]:
+    proj = state.projection
+    b = state.basis
+    yield (
+        "state",
+        [
+            {
+                "codec": CODEC,
+                "refs": b.refs,
+                "main": b.main,
+                "main_digest": b.main_digest,
+                "events": state.events,
+                "sealed": state.sealed,
+                "max_order": None if state.max_order is None else list(state.max_order),
+                "applied": proj.applied,
+            }
+        ],
+    )
+    yield (
+        "heads",
+        [{"d": d, "s": h.seq, "h": h.hash, "l": h.lamport} for d, h in state.heads.items()],
+    )
+    yield ("ids", ({"x": x} for x in state.ids.hex_lines()))
+    yield ("sites", (_site_doc(s) for s in proj.sites.values()))
+    yield ("inspections", _inspection_docs(proj))
+    yield ("answers", (_answers_doc(i) for i in proj.inspections.values() if i.status != "open"))
+    yield ("findings", (_finding_doc(f) for f in proj.findings.values()))
+    yield ("orders", (_order_doc(o) for o in proj.orders.values()))
+    yield (
+        "rejected",
+        (
+            {
+                "e": r.event_id,
+                "d": r.device_id,
+                "s": r.seq,
+                "k": r.kind,
+                "r": r.reason,
+                "t": r.time,
+            }  # fmt: skip
+            for r in proj.rejected
+        ),
+    )
+    yield (
+        "conflicts",
+        (
+            {"n": c.entity, "w": c.winner, "l": c.loser, "r": c.reason, "t": c.time}
+            for c in proj.conflicts
+        ),
+    )
+    yield (
+        "enrollments",
+        (
+            {
+                "b": e.by_device,
+                "e": e.event_id,
+                "t": e.time,
+                "p": e.enrolled.model_dump(mode="json"),
+            }  # fmt: skip
+            for e in proj.enrollments
+        ),
+    )
+
+
+def encode_state(state: SavedState) -> Iterator[bytes]:
+    """The file's bytes, in chunks (a city state is ~100 MB: never all in memory at once)."""
+    return encode_chunks(STATE_KIND, _tables(state))
+
+
+def write_state(path: Path, state: SavedState, ops: FileOps) -> None:
+    """Save ``state`` to ``path`` atomically and durably (``OSError`` on failure)."""
+    with gc_paused():
+        atomic_write(path, encode_state(state), ops)
+
+
+# --------------------------------------------------------------------------------- decoding
+
+
+class _RowRef:
+    """Placeholder for a sealed inspection's answers until the table they are in is read."""
+
+    __slots__ = ("row",)
+
+    def __init__(self, row: int) -> None:
+        self.row = row
+
+    def __call__(self) -> dict[str, Answer]:  # pragma: no cover - replaced by read_state
+        raise ValueError(f"{STATE_FILE}: answers row {self.row} missing")
+
+
+class _Bad(Exception):
+    """The file decodes to something that is not a state of this codec."""
+
+
+def _answers_of(rows: Any) -> dict[str, Answer]:
+    out: dict[str, Answer] = {}
+    for item_id, value, note, evidence, time, actor, event_id in rows:
+        ev = [Evidence.model_validate(e) for e in evidence] if evidence else []
+        out[item_id] = Answer(item_id, value, note, ev, time, actor, event_id)
+    return out
+
+
+class _LazyAnswers:
+    """Decodes one sealed inspection's answers (its ``answers`` record, kept as read) when
+    first read."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+
+    def __call__(self) -> dict[str, Answer]:
+        try:
+            return _answers_of(from_json(self.raw)["a"])
+        except (KeyError, TypeError, ValueError, ValidationError) as err:
+            # The line's CRC and the file's SHA-256 were right: written so by a bug.
+            raise ValueError(f"{STATE_FILE}: answers do not decode ({err})") from err
+
+
+def _opt_plan(doc: Any) -> FiveImplementations | None:
+    return None if doc is None else FiveImplementations.model_validate(doc)
+
+
+def _decode(table: str, doc: dict[str, Any]) -> Any:
+    """One record as the projection's object (``convert`` of :func:`parse_file`)."""
+    try:
+        if table == "inspections":
+            row = doc.get("answers_row")
+            insp = InspectionState(
+                id=doc["id"],
+                site_id=doc["site_id"],
+                pack_id=doc["pack_id"],
+                pack_version=doc["pack_version"],
+                method=doc["method"],
+                inspectors=doc["inspectors"],
+                started_at=doc["started_at"],
+                device_id=doc["device_id"],
+                actor=doc["actor"],
+                status=doc["status"],
+                current_item=doc["current_item"],
+                submitted_at=doc["submitted_at"],
+                finding_ids=doc["finding_ids"],
+                cancel_reason=doc["cancel_reason"],
+                recorded_at=doc["recorded_at"],
+                cancelled_at=doc["cancelled_at"],
+            )
+            if row is None:
+                insp._answers = _answers_of(doc["answers"])  # noqa: SLF001 - the codec's own
+            else:
+                insp._answers = None  # noqa: SLF001 - set by read_state from the answers table
+                insp._load_answers = _RowRef(int(row))  # noqa: SLF001
+            return insp
+        if table == "sites":
+            site = Site.model_validate(doc["site"])
+            versions = [
+                SiteVersion(t, e, site if s is None else Site.model_validate(s))
+                for t, e, s in doc["versions"]
+            ]
+            return SiteState(
+                site, doc["version"], doc["registered_at"], doc["updated_at"], versions
+            )
+        if table == "findings":
+            status = doc["status"]
+            history = [
+                Step(
+                    t,
+                    a,
+                    act,
+                    None if st is None else Status(st),
+                    n,
+                    e,
+                    [Evidence.model_validate(x) for x in ev] if ev else [],
+                    _opt_plan(pl),
+                )  # fmt: skip
+                for t, a, act, st, n, e, ev, pl in doc["history"]
+            ]
+            return FindingState(
+                id=doc["id"],
+                inspection_id=doc["inspection_id"],
+                site_id=doc["site_id"],
+                data=doc["data"],
+                rule_id=doc["rule_id"],
+                level=doc["level"],
+                hazard=doc["hazard"],
+                title=doc["title"],
+                rule_deadline=dt.date.fromisoformat(doc["rule_deadline"]),
+                consequences=doc["consequences"],
+                raised_at=doc["raised_at"],
+                status=None if status is None else Status(status),
+                plan=_opt_plan(doc["plan"]),
+                history=history,
+                closed_at=doc["closed_at"],
+            )
+        if table == "orders":
+            lifted = doc["lifted_on"]
+            return OrderState(
+                id=doc["id"],
+                site_id=doc["site_id"],
+                finding_id=doc["finding_id"],
+                kind=doc["kind"],
+                ordered_on=dt.date.fromisoformat(doc["ordered_on"]),
+                issued_by=doc["issued_by"],
+                note=doc["note"],
+                event_id=doc["event_id"],
+                lifted_on=None if lifted is None else dt.date.fromisoformat(lifted),
+                lift_basis=doc["lift_basis"],
+                reinspection_id=doc["reinspection_id"],
+                ordered_at=doc["ordered_at"],
+                lifted_at=doc["lifted_at"],
+            )
+        if table == "rejected":
+            return Rejected(doc["e"], doc["d"], doc["s"], doc["k"], doc["r"], doc["t"])
+        if table == "conflicts":
+            return Conflict(doc["n"], doc["w"], doc["l"], doc["r"], doc["t"])
+        if table == "enrollments":
+            return Enrollment(doc["b"], doc["e"], doc["t"], DeviceEnrolled.model_validate(doc["p"]))
+    except (KeyError, TypeError, ValueError, ValidationError) as err:
+        raise _Bad(f"{table}: {err}") from err
+    return doc
+
+
+def read_state(path: Path, ops: FileOps) -> tuple[SavedState | None, str]:
+    """The state saved at ``path``, or ``None`` and why it cannot be used (missing, damaged, of
+    another codec). Never raises for the file's content; ``OSError`` only if it cannot be
+    read."""
+    got = ops.read(path)
+    if got is None:
+        return None, "no saved state"
+    try:
+        with gc_paused():
+            parsed = parse_file(
+                got[0], str(path), STATE_KIND, convert=_decode, raw_tables=("answers",)
+            )
+    except _Bad as err:
+        return None, f"saved state does not decode: {err}"
+    if parsed.problems:
+        p = parsed.problems[0]
+        return None, f"saved state damaged: line {p.line}: {p.message}"
+    t = parsed.tables
+    try:
+        (head,) = t.get("state", {}).values()
+        if head.get("codec") != CODEC:
+            return None, f"saved state of another encoding ({head.get('codec')})"
+        basis = Basis(str(head["refs"]), int(head["main"]), str(head["main_digest"]))
+        heads = {
+            str(h["d"]): Head(int(h["s"]), str(h["h"]), int(h["l"]))
+            for h in t.get("heads", {}).values()
+        }
+        blob = b"".join(bytes.fromhex(str(x["x"])) for x in t.get("ids", {}).values())
+        mo = head["max_order"]
+        max_order = None if mo is None else (int(mo[0]), str(mo[1]), int(mo[2]))
+        proj = Projection()
+        proj.sites = {s.site.id: s for s in t.get("sites", {}).values()}
+        proj.inspections = {i.id: i for i in t.get("inspections", {}).values()}
+        answers = t.get("answers", {})
+        for insp in proj.inspections.values():
+            ref = insp._load_answers  # noqa: SLF001
+            if isinstance(ref, _RowRef):
+                insp._load_answers = _LazyAnswers(answers[str(ref.row)])  # noqa: SLF001
+        proj.findings = {f.id: f for f in t.get("findings", {}).values()}
+        proj.orders = {o.id: o for o in t.get("orders", {}).values()}
+        proj.rejected = list(t.get("rejected", {}).values())
+        proj.conflicts = list(t.get("conflicts", {}).values())
+        proj.enrollments = list(t.get("enrollments", {}).values())
+        proj.applied = int(head["applied"])
+        state = SavedState(
+            basis=basis,
+            events=int(head["events"]),
+            sealed=int(head["sealed"]),
+            heads=heads,
+            max_order=max_order,
+            ids=SortedIds(blob),
+            projection=proj,
+        )
+    except (KeyError, TypeError, ValueError) as err:
+        return None, f"saved state does not decode: {err}"
+    if len(state.ids) != state.events:
+        return None, f"saved state names {len(state.ids)} event ids for {state.events} events"
+    return state, ""
+
+
+# ----------------------------------------------------------------------- comparing states
+
+
+def dump_projection(proj: Projection) -> bytes:
+    """Every field of every object of ``proj`` as canonical JSON (answers decoded): equal for
+    two projections iff they hold the same state (``ledger verify`` compares a saved state with
+    a replay by this)."""
+    doc = {
+        "sites": [_site_doc(s) for s in proj.sites.values()],
+        "inspections": [
+            {
+                **_inspection_doc(i),
+                "answers": [_answer(a) for a in i.answers.values()],
+                "answers_row": None,
+            }  # fmt: skip
+            for i in proj.inspections.values()
+        ],
+        "findings": [_finding_doc(f) for f in proj.findings.values()],
+        "orders": [_order_doc(o) for o in proj.orders.values()],
+        "rejected": [
+            [r.event_id, r.device_id, r.seq, r.kind, r.reason, r.time] for r in proj.rejected
+        ],  # fmt: skip
+        "conflicts": [[c.entity, c.winner, c.loser, c.reason, c.time] for c in proj.conflicts],
+        "enrollments": [
+            [e.by_device, e.event_id, e.time, e.enrolled.model_dump(mode="json")]
+            for e in proj.enrollments
+        ],  # fmt: skip
+        "applied": proj.applied,
+    }
+    return to_json(doc)

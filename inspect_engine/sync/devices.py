@@ -50,17 +50,20 @@ class Device:
 
 
 def registry(ledger: Ledger, hub_id: str | None) -> dict[str, Device]:
-    """The devices enrolled by ``hub_id`` in this ledger (first enrollment of each id stands)."""
+    """The devices enrolled by ``hub_id`` in this ledger (first enrollment of each id stands).
+
+    Read from the projection's enrollments (every applied ``device.enrolled`` event, in the
+    event order), not from the event log: every sync import asks, and a city ledger does not
+    hold its sealed events in memory.
+    """
     if hub_id is None:
         return {}
     out: dict[str, Device] = {}
-    for event in sorted(ledger.events(), key=lambda e: e.order):
-        if event.kind != ENROLL_KIND or event.device_id != hub_id:
-            continue
-        p = DeviceEnrolled.model_validate(event.payload)
-        if p.device_id not in out:
+    for e in ledger.projection.enrollments:
+        p = e.enrolled
+        if e.by_device == hub_id and p.device_id not in out:
             out[p.device_id] = Device(
-                p.device_id, p.role, p.inspector, p.public_key, event.event_id, event.time
+                p.device_id, p.role, p.inspector, p.public_key, e.event_id, e.time
             )
     return out
 

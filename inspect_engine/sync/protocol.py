@@ -36,6 +36,17 @@ Import (nothing is written until everything is verified)
 
 A kill at any step leaves either nothing or a durable prefix of this sequence; re-running the
 same import completes it (already-present events are skipped by id and hash).
+
+What an import reads of the ledger
+----------------------------------
+Never the event log (but for the stopgaps of :mod:`._lookups`, until the ledger offers what
+they do): a city ledger keeps its sealed events on disk until something needs them all. The
+registry comes from the projection's enrollments (:func:`.devices.registry`), the checks
+against the ledger from :meth:`~inspect_engine.ledger.Ledger.heads` and the stored hashes of
+the bundle's own event ids (:meth:`~inspect_engine.ledger.Ledger.event_hashes`), and the
+summary's conflict counts from the projection plus the events of the findings that can be in
+conflict (:func:`.conflicts.list_conflicts`). An export reads the chains the recipient lacks
+(:meth:`~inspect_engine.ledger.Ledger.events_since`), and only for devices it lacks events of.
 """
 
 from __future__ import annotations
@@ -269,6 +280,9 @@ def export_bundle(
     chains: list[ChainRange] = []
     events: list[Event] = []
     for device in devices:
+        head = heads.get(device)
+        if head is None or head.seq <= since.get(device, 0):
+            continue  # nothing the recipient lacks: the chain is not read at all
         chain = ep.ledger.events_since(device, since.get(device, 0))
         if not chain:
             continue
@@ -489,6 +503,11 @@ def _verify_chains(bundle: Bundle, events: list[Event], signer: Device) -> None:
 
 
 def _verify_against_ledger(ep: Endpoint, bundle: Bundle, events: list[Event]) -> list[Event]:
+    """Replay, gap and fork checks; the bundle's events this ledger lacks, in bundle order.
+
+    Reads the heads and the stored hashes of the bundle's own event ids
+    (:meth:`~inspect_engine.ledger.Ledger.event_hashes`), never the event log.
+    """
     m = bundle.manifest
     cp = ep.state.checkpoints.get(m.device)
     own = m.have[m.device]
@@ -499,7 +518,7 @@ def _verify_against_ledger(ep: Endpoint, bundle: Bundle, events: list[Event]) ->
             f"recorded seq {cp.seq} from it already (an older bundle)",
         )
     heads = ep.ledger.heads()
-    known = {e.event_id: e for e in ep.ledger.events()}
+    known = ep.ledger.event_hashes(ev.event_id for ev in events)
     new: list[Event] = []
     for chain in m.chains:
         head = heads.get(chain.device)
@@ -517,7 +536,7 @@ def _verify_against_ledger(ep: Endpoint, bundle: Bundle, events: list[Event]) ->
     for ev in events:
         mine = known.get(ev.event_id)
         if mine is not None:
-            if mine.hash != ev.hash:
+            if mine != ev.hash:
                 raise Refused(
                     Reason.FORK, f"event {ev.event_id} is here already with different content"
                 )
@@ -573,8 +592,8 @@ def import_bundle(
 
     Raises :class:`Refused` (nothing written) when any check fails.
     """
-    before = len(list_conflicts(ep.ledger))
     v = verify_bundle(ep, source, limits=limits, progress=progress)
+    before = len(list_conflicts(ep.ledger))  # verifying wrote nothing: the state before
     _step("import:verified")
     m = v.bundle.manifest
     stored = 0

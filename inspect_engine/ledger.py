@@ -1426,6 +1426,12 @@ class Ledger:
                     out[event_id] = known
             return out
 
+    def event_count(self) -> int:
+        """How many events the ledger holds, journal included (without reading sealed ones)."""
+        with self._mutex:
+            self._ensure_current()
+            return self._count()
+
     def heads(self) -> dict[str, Head]:
         """The newest event of each device's chain."""
         with self._mutex:

@@ -1426,6 +1426,16 @@ class Ledger:
                     out[event_id] = known
             return out
 
+    def events_by_id(self, event_ids: Iterable[str]) -> dict[str, Event]:
+        """The events with these ids the ledger holds (unknown ids are left out). The sealed
+        events are read only if one of the ids is among them (sync asks for a few)."""
+        with self._mutex:
+            self._ensure_current()
+            wanted = set(event_ids)
+            if self._known is not None and any(i in self._known for i in wanted):
+                self._all_events()
+            return {e.event_id: e for e in self._events if e.event_id in wanted}
+
     def event_count(self) -> int:
         """How many events the ledger holds, journal included (without reading sealed ones)."""
         with self._mutex:

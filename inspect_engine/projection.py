@@ -179,6 +179,10 @@ class Step:
     evidence: list[Evidence] = field(default_factory=list)
     plan: FiveImplementations | None = None
     """For a ``plan`` step: the 五落实 it recorded (the plan in force from then on)."""
+    base: str | None = None
+    """The ``base`` its event recorded (the finding's latest step its device had seen; ``None``
+    for the raising step and moves recorded without one): what tells concurrent moves apart
+    (:mod:`inspect_engine.sync.conflicts`)."""
 
 
 class _FindingCore(BaseModel):
@@ -632,29 +636,38 @@ class Projection:
     def _apply_finding_plan_set(self, e: Event, p: PlanSet) -> None:
         f = self.findings[p.finding_id]
         f.plan = p.plan
-        f.history.append(Step(e.time, e.actor, "plan", f.status, "", e.event_id, [], p.plan))
+        f.history.append(
+            Step(e.time, e.actor, "plan", f.status, "", e.event_id, [], p.plan, p.base)
+        )
 
     def _move(
-        self, e: Event, finding_id: str, action: Action, note: str, ev: list[Evidence]
+        self,
+        e: Event,
+        p: RectificationStarted | RectificationReported | FindingClosed | FindingReopened,
+        action: Action,
+        note: str,
+        ev: list[Evidence],
     ) -> None:
-        f = self.findings[finding_id]
+        f = self.findings[p.finding_id]
         assert f.status is not None
         f.status = next_status(f.status, action, level=f.level, has_plan=f.plan is not None)
         f.closed_at = e.time if f.status == Status.CLOSED else None
-        f.history.append(Step(e.time, e.actor, action.value, f.status, note, e.event_id, ev))
+        f.history.append(
+            Step(e.time, e.actor, action.value, f.status, note, e.event_id, ev, None, p.base)
+        )
 
     def _apply_finding_rectification_started(self, e: Event, p: RectificationStarted) -> None:
-        self._move(e, p.finding_id, Action.START, p.note, [])
+        self._move(e, p, Action.START, p.note, [])
 
     def _apply_finding_rectification_reported(self, e: Event, p: RectificationReported) -> None:
-        self._move(e, p.finding_id, Action.REPORT, p.note, list(p.evidence))
+        self._move(e, p, Action.REPORT, p.note, list(p.evidence))
 
     def _apply_finding_closed(self, e: Event, p: FindingClosed) -> None:
         note = f"{p.verifier}: {p.note}" if p.note else p.verifier
-        self._move(e, p.finding_id, Action.CLOSE, note, list(p.evidence))
+        self._move(e, p, Action.CLOSE, note, list(p.evidence))
 
     def _apply_finding_reopened(self, e: Event, p: FindingReopened) -> None:
-        self._move(e, p.finding_id, Action.REOPEN, p.reason, [])
+        self._move(e, p, Action.REOPEN, p.reason, [])
 
     def _apply_enforcement_ordered(self, e: Event, p: EnforcementOrdered) -> None:
         self.orders[p.order_id] = OrderState(

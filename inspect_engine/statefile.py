@@ -69,7 +69,7 @@ STATE_FILE = "state.db"
 """The saved projection, in the data directory."""
 STATE_KIND = "state"
 """The ``kind`` in its header."""
-CODEC = 1
+CODEC = 2
 """The encoding of the projection in the file: a state of another codec is not read (the ledger
 replays and saves a new one). Bump it whenever a projection type gains, loses or changes a
 field."""
@@ -262,7 +262,7 @@ def _inspection_docs(proj: Projection) -> Iterator[dict[str, Any]]:
 def _step(s: Step) -> list[Any]:
     status = None if s.status is None else s.status.value
     return [s.time, s.actor, s.action, status, s.note, s.event_id, _evidence(s.evidence),
-            _plan(s.plan)]  # fmt: skip
+            _plan(s.plan), s.base]  # fmt: skip
 
 
 def _finding_doc(f: FindingState) -> dict[str, Any]:
@@ -475,8 +475,9 @@ def _decode(table: str, doc: dict[str, Any]) -> Any:
                     e,
                     [Evidence.model_validate(x) for x in ev] if ev else [],
                     _opt_plan(pl),
+                    base,
                 )  # fmt: skip
-                for t, a, act, st, n, e, ev, pl in doc["history"]
+                for t, a, act, st, n, e, ev, pl, base in doc["history"]
             ]
             return FindingState(
                 id=doc["id"],

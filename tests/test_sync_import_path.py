@@ -22,7 +22,6 @@ import pytest
 
 from inspect_engine.events import Event, make_event, new_id
 from inspect_engine.ledger import Ledger
-from inspect_engine.sync import _lookups
 from inspect_engine.sync.conflicts import (
     _READ,
     Conflict,
@@ -39,11 +38,6 @@ A, B = "张三", "李四"
 
 LOG_READS = ("events", "events_since", "projection_as_of")
 """The ledger methods that read every sealed event."""
-
-STOPGAPS = {"step_bases", "events_by_id"}
-"""TODO(lead): empty this once ``Step.base`` and ``Ledger.events_by_id`` exist and
-``inspect_engine/sync/_lookups.py`` uses them: the only reads of the log still allowed on the
-import path, and only from that module."""
 
 
 # --------------------------------------------------------------------------- as the full log says
@@ -118,9 +112,9 @@ def _copy(world: World, root: Path) -> World:
 
 @contextlib.contextmanager
 def no_log_reads() -> Iterator[list[str]]:
-    """Within: the log-reading methods fail unless a stopgap of ``sync/_lookups.py`` calls them
-    (:data:`STOPGAPS`). Yields the calls seen, ``method from file:function``; on leaving, asserts
-    that none came from elsewhere (in case a caller swallowed the error)."""
+    """Within: the log-reading methods fail. Yields the calls seen, ``method from
+    file:function``; on leaving, asserts there were none (in case a caller swallowed the
+    error)."""
     calls: list[str] = []
 
     def guarded(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
@@ -128,9 +122,7 @@ def no_log_reads() -> Iterator[list[str]]:
             caller = sys._getframe(1).f_code
             where = f"{Path(caller.co_filename).name}:{caller.co_name}"
             calls.append(f"{name} from {where}")
-            if caller.co_filename != _lookups.__file__ or caller.co_name not in STOPGAPS:
-                raise AssertionError(f"Ledger.{name} called on the sync import path ({where})")
-            return original(self, *args, **kwargs)
+            raise AssertionError(f"Ledger.{name} called on the sync import path ({where})")
 
         return method
 
@@ -138,8 +130,7 @@ def no_log_reads() -> Iterator[list[str]]:
         for name in LOG_READS:
             mp.setattr(Ledger, name, guarded(name, getattr(Ledger, name)))
         yield calls
-    outside = [c for c in calls if not c.split(" from ")[1].startswith("_lookups.py:")]
-    assert not outside, outside
+    assert not calls, calls
 
 
 def test_hub_import_reads_no_event_log(history: World, tmp_path: Path) -> None:

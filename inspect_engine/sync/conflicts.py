@@ -36,8 +36,10 @@ a step whose base is its predecessor has seen every step applied before it, so n
 concurrent with it. :func:`list_conflicts` finds those findings in the projection and reads the
 events of those alone (and the two sides of each site conflict), never the whole log; on a city
 ledger, whose sealed events are not in memory, that is the difference between milliseconds and
-seconds for every sync import (which counts the conflicts before and after). Until the
-projection records each step's ``base``, :mod:`._lookups` reads the bases from the log.
+seconds for every sync import (which counts the conflicts before and after). Each step's
+``base`` is in the projection (:attr:`~inspect_engine.projection.Step.base`); the events are
+asked for by id (:meth:`~inspect_engine.ledger.Ledger.events_by_id`, which reads the sealed
+events only when one of them is asked for).
 """
 
 from __future__ import annotations
@@ -50,7 +52,6 @@ from inspect_engine.events import Event
 from inspect_engine.ledger import Ledger
 from inspect_engine.projection import Projection, Step
 from inspect_engine.rectification import ACTION_LABELS, STATUS_LABELS, Action
-from inspect_engine.sync._lookups import events_by_id, step_bases
 
 MOVES: dict[str, str] = {
     "finding.plan_set": "五落实",
@@ -117,10 +118,10 @@ def _suspects(ledger: Ledger, proj: Projection) -> tuple[set[str], list[Event]]:
     """The findings that can be in conflict, and the events listing them needs: of each such
     finding its raising submission, every move naming it and the events those moves name as
     their ``base``; the winner and loser of each site conflict the projection recorded."""
-    base_of = step_bases(ledger, MOVES)
+    base_of = _base_of
     not_applied: dict[str, list[Event]] = {}
     rejected = [r.event_id for r in proj.rejected if r.kind in MOVES]
-    for e in events_by_id(ledger, rejected).values():
+    for e in ledger.events_by_id(rejected).values():
         fid = e.payload.get("finding_id")
         if isinstance(fid, str) and fid in proj.findings:
             not_applied.setdefault(fid, []).append(e)
@@ -141,8 +142,12 @@ def _suspects(ledger: Ledger, proj: Projection) -> tuple[set[str], list[Event]]:
                 wanted.add(base)
     for c in proj.conflicts:
         wanted.update((c.winner, c.loser))
-    found.update(events_by_id(ledger, wanted - found.keys()))
+    found.update(ledger.events_by_id(wanted - found.keys()))
     return suspects, list(found.values())
+
+
+def _base_of(step: Step) -> str | None:
+    return step.base
 
 
 def _each_on_its_predecessor(steps: list[Step], base_of: Callable[[Step], str | None]) -> bool:

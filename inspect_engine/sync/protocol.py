@@ -39,14 +39,13 @@ same import completes it (already-present events are skipped by id and hash).
 
 What an import reads of the ledger
 ----------------------------------
-Never the event log (but for the stopgaps of :mod:`._lookups`, until the ledger offers what
-they do): a city ledger keeps its sealed events on disk until something needs them all. The
-registry comes from the projection's enrollments (:func:`.devices.registry`), the checks
-against the ledger from :meth:`~inspect_engine.ledger.Ledger.heads` and the stored hashes of
-the bundle's own event ids (:meth:`~inspect_engine.ledger.Ledger.event_hashes`), and the
-summary's conflict counts from the projection plus the events of the findings that can be in
-conflict (:func:`.conflicts.list_conflicts`). An export reads the chains the recipient lacks
-(:meth:`~inspect_engine.ledger.Ledger.events_since`), and only for devices it lacks events of.
+Never the event log: a city ledger keeps its sealed events on disk until something needs
+them all. The registry comes from the projection's enrollments (:func:`.devices.registry`),
+the checks against the ledger from :meth:`~inspect_engine.ledger.Ledger.heads` and the
+stored hashes of the bundle's own event ids (:meth:`~inspect_engine.ledger.Ledger.event_hashes`),
+and the summary's conflict counts from the projection plus the events of the findings that can
+be in conflict (:func:`.conflicts.list_conflicts`). An export reads the chains the recipient
+lacks (:meth:`~inspect_engine.ledger.Ledger.events_since`), and only for devices it lacks events of.
 """
 
 from __future__ import annotations

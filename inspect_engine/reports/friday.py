@@ -16,8 +16,10 @@ group's office, "重点是发现隐患、整改隐患情况". The report holds, 
 7. 逐周趋势 — found, rectified and 销号 week by week since the campaign began (the workbook charts
    found against rectified).
 
-Cumulative figures come from ``Ledger.projection_as_of(cutoff)`` (:func:`tallies.tally`);
-weekly ones from the same projection's finding histories in one pass (:mod:`series`).
+Cumulative figures come from the state as of the cut-off (:func:`tallies.projection_at`, which
+derives it from the ledger's projection with :func:`inspect_engine.asof.as_of`, without reading
+the events; :func:`tallies.tally`); weekly ones from the same projection's finding histories in
+one pass (:mod:`series`).
 :func:`build_friday` computes everything; :func:`write_friday` renders a format and writes it
 atomically (nothing is written when anything fails). The same ledger and cut-off give the same
 bytes in every format.

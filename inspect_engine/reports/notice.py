@@ -21,8 +21,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from inspect_engine.asof import as_of
 from inspect_engine.errors import InputError
-from inspect_engine.events import METHOD_LABELS
+from inspect_engine.events import METHOD_LABELS, parse_time
 from inspect_engine.ledger import Ledger
 from inspect_engine.projection import FindingState, InspectionState, Projection
 from inspect_engine.reports.labels import (
@@ -158,14 +159,15 @@ def resolve_inspection(proj: Projection, ref: str, where: str) -> InspectionStat
 def notice_of(ledger: Ledger, ref: str) -> Notice:
     """The notice of one submitted inspection (its id or a unique prefix) as it was submitted.
 
-    The site's register entry is read as of the submission (a later change of owner does not
-    rewrite a notice already handed over); :class:`InputError` for an unknown, ambiguous, open or
-    cancelled inspection. Shared by ``inspect-engine notice`` and the app.
+    The site's register entry is read as of the submission (:func:`~inspect_engine.asof.as_of`
+    at the submission's time: a later change of owner does not rewrite a notice already handed
+    over); :class:`InputError` for an unknown, ambiguous, open or cancelled inspection. Shared by
+    ``inspect-engine notice`` and the app.
     """
     proj = ledger.projection
     insp = resolve_inspection(proj, ref, str(ledger.data_dir))
     assert insp.submitted_at is not None  # resolve_inspection refuses the others
-    then = ledger.projection_as_of(dt.datetime.fromisoformat(insp.submitted_at), answers=False)
+    then = as_of(proj, parse_time(insp.submitted_at))
     return build_notice(proj, insp, PackLabels(ledger.data_dir), as_submitted=then)
 
 
@@ -183,8 +185,8 @@ def build_notice(
 ) -> Notice:
     """The notice of a submitted inspection (see the module docstring for what it rests on).
 
-    ``as_submitted``: the state as of the submission (``Ledger.projection_as_of``); the site's
-    register entry — addressee, address, telephone — is read from it, so a register edited
+    ``as_submitted``: the state as of the submission (:func:`~inspect_engine.asof.as_of`); the
+    site's register entry — addressee, address, telephone — is read from it, so a register edited
     since does not rewrite a notice already handed over. Without it the current entry is used.
     Numbers always come from ``proj`` (the whole ledger), so they match the hazard list.
     """

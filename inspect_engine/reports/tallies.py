@@ -21,8 +21,10 @@ A site with several site types counts under each of them (so rows by site type m
 than the total). A finding's section is the pack section holding its rule, looked up in the pack
 version the finding pinned, else in the version in force of the same pack, else ``未知章节``.
 
-:func:`tally` takes the projection **as of the cut-off** (``Ledger.projection_as_of``); the same
-ledger and cut-off give the same rows in the same order, so the output is byte-identical.
+:func:`tally` takes the projection **as of the cut-off** (:func:`projection_at`: derived from the
+ledger's projection by :func:`inspect_engine.asof.as_of`, equal to replaying the events up to the
+cut-off); the same ledger and cut-off give the same rows in the same order, so the output is
+byte-identical.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from inspect_engine.asof import as_of, later_than
 from inspect_engine.clock import CHINA
 from inspect_engine.errors import InputError
 from inspect_engine.ledger import Ledger
@@ -198,20 +201,20 @@ def cutoff_day(cutoff: dt.datetime) -> dt.date:
 
 
 def projection_at(ledger: Ledger, cutoff: dt.datetime) -> Projection:
-    """The ledger's state as of ``cutoff``: ``ledger.projection_as_of(cutoff, answers=False)``
-    (reports never read answers), without the rebuild when nothing happened after the cut-off.
+    """The ledger's state as of ``cutoff``: :func:`~inspect_engine.asof.as_of` of its projection
+    (sites, inspections, findings and orders cut at the cut-off from their recorded histories;
+    without answers, which reports never read), or the projection itself when nothing in it is
+    later than the cut-off (:func:`~inspect_engine.asof.later_than`).
 
-    ``projection_as_of`` replays every event up to the cut-off (1.3 s for 522,000 events, 0.6 s
-    without the answers). When no event is later than the cut-off, that replay is the ledger's
-    own projection, which it keeps built (the live projection equals a rebuild from the same
-    events: docs/ledger.md); so the events are scanned newest first, and the first one after the
-    cut-off (on a Friday morning, the first one looked at) sends the call to ``projection_as_of``.
+    Neither reads the ledger's events: ``as_of`` takes 0.1–0.2 s on the city ledger (522,292
+    events), where replaying the events up to the cut-off (``Ledger.projection_as_of``) took
+    0.6 s and needs every event in memory. The result equals that replay whenever the events'
+    times agree with the ledger's order (:mod:`inspect_engine.asof` says when they may not).
     """
     if cutoff.tzinfo is None:
         raise InputError("the cut-off time must be timezone-aware")
-    if any(event.at > cutoff for event in reversed(ledger.events())):
-        return ledger.projection_as_of(cutoff, answers=False)
-    return ledger.projection
+    proj = ledger.projection
+    return as_of(proj, cutoff) if later_than(proj, cutoff) else proj
 
 
 def check_scope(proj: Projection, packs: PackIndex, scope: Scope) -> None:
@@ -535,7 +538,7 @@ def tally(
 ) -> Tally:
     """The figures of ``projection`` grouped ``by`` a dimension (:data:`DIMENSIONS`).
 
-    ``projection`` must be the ledger's state as of ``cutoff`` (``Ledger.projection_as_of``):
+    ``projection`` must be the ledger's state as of ``cutoff`` (:func:`projection_at`):
     statuses are read as they are in it; ``cutoff`` gives the date overdue is judged on. Rows come
     in report order (counties in the official order, groups by number, sections in document order,
     重大 before 一般), the total last. Filters in ``scope`` must have been checked

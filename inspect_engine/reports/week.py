@@ -6,7 +6,7 @@ record before it was written, so the **cut-off** of a week's report is Thursday 
 Standard Time, that is Friday 00:00:00+08:00.
 
 * An event belongs to a report when its time is **at or before** the cut-off
-  (``Ledger.projection_as_of`` keeps ``at <= cutoff``). An event stamped exactly Friday
+  (:func:`inspect_engine.asof.as_of` keeps ``at <= cutoff``). An event stamped exactly Friday
   00:00:00 is Thursday 24:00: it is in that Friday's report, not the next one.
 * **This week** of a report is the half-open interval ``(previous cut-off, cut-off]``: from
   Friday 00:00 (exclusive) a week earlier to this Friday 00:00 (inclusive), i.e. last Friday to

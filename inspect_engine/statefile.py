@@ -38,8 +38,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -65,11 +66,14 @@ from inspect_engine.rectification import FiveImplementations, Status
 from inspect_engine.site import Site
 from inspect_engine.storage import SegmentRef, encode_chunks, gc_paused, parse_file
 
+SegStat = tuple[int, int]
+"""A sealed segment's size and modification time (:func:`seg_stat`)."""
+
 STATE_FILE = "state.db"
 """The saved projection, in the data directory."""
 STATE_KIND = "state"
 """The ``kind`` in its header."""
-CODEC = 2
+CODEC = 3
 """The encoding of the projection in the file: a state of another codec is not read (the ledger
 replays and saves a new one). Bump it whenever a projection type gains, loses or changes a
 field."""
@@ -114,13 +118,35 @@ class SortedIds:
     """Event ids (32 hex digits each) as one sorted byte string: membership without holding
     half a million strings (import asks "is this event here already?" of a few hundred)."""
 
-    __slots__ = ("_blob", "_n")
+    __slots__ = ("_blob_", "_n", "_rows")
 
     def __init__(self, blob: bytes) -> None:
         if len(blob) % 16:
             raise ValueError("an id blob holds 16-byte ids")
-        self._blob = blob
+        self._blob_: bytes | None = blob
+        self._rows: list[bytes] = []
         self._n = len(blob) // 16
+
+    @classmethod
+    def lazy(cls, rows: Sequence[bytes]) -> SortedIds:
+        """From the ``ids`` records of a state file as read (``{"x":"<hex>"}``), decoded the first
+        time they are searched (an open that imports nothing never does)."""
+        n = 0
+        for row in rows:
+            if not (row.startswith(b'{"x":"') and row.endswith(b'"}')) or (len(row) - 8) % 32:
+                raise ValueError("an ids record is not hex ids")
+            n += (len(row) - 8) // 32
+        ids = cls(b"")
+        ids._blob_, ids._rows, ids._n = None, list(rows), n
+        return ids
+
+    @property
+    def _blob(self) -> bytes:
+        blob = self._blob_
+        if blob is None:
+            blob = self._blob_ = b"".join(bytes.fromhex(r[6:-2].decode()) for r in self._rows)
+            self._rows = []
+        return blob
 
     @classmethod
     def of(cls, ids: Iterable[str]) -> SortedIds:
@@ -184,6 +210,15 @@ class SavedState:
     max_order: tuple[int, str, int] | None
     ids: SortedIds
     projection: Projection
+    segments: dict[str, SegStat] = field(default_factory=dict)
+    """Size and modification time (:func:`seg_stat`) of each sealed segment when saved: an open
+    finding them unchanged need not hash the segments again."""
+
+
+def seg_stat(st: os.stat_result) -> SegStat:
+    """What tells a sealed segment unchanged since the state was saved: size and mtime (kept
+    by hard links and ``cp -p``; any write changes them)."""
+    return (st.st_size, st.st_mtime_ns)
 
 
 # --------------------------------------------------------------------------------- encoding
@@ -318,6 +353,7 @@ def _tables(state: SavedState) -> Iterator[tuple[str, Iterable[Any]]]:
                 "sealed": state.sealed,
                 "max_order": None if state.max_order is None else list(state.max_order),
                 "applied": proj.applied,
+                "segments": {k: list(v) for k, v in state.segments.items()},
             }
         ],
     )
@@ -534,7 +570,7 @@ def read_state(path: Path, ops: FileOps) -> tuple[SavedState | None, str]:
     try:
         with gc_paused():
             parsed = parse_file(
-                got[0], str(path), STATE_KIND, convert=_decode, raw_tables=("answers",)
+                got[0], str(path), STATE_KIND, convert=_decode, raw_tables=("answers", "ids")
             )
     except _Bad as err:
         return None, f"saved state does not decode: {err}"
@@ -551,7 +587,7 @@ def read_state(path: Path, ops: FileOps) -> tuple[SavedState | None, str]:
             str(h["d"]): Head(int(h["s"]), str(h["h"]), int(h["l"]))
             for h in t.get("heads", {}).values()
         }
-        blob = b"".join(bytes.fromhex(str(x["x"])) for x in t.get("ids", {}).values())
+        ids = SortedIds.lazy(list(t.get("ids", {}).values()))
         mo = head["max_order"]
         max_order = None if mo is None else (int(mo[0]), str(mo[1]), int(mo[2]))
         proj = Projection()
@@ -574,8 +610,9 @@ def read_state(path: Path, ops: FileOps) -> tuple[SavedState | None, str]:
             sealed=int(head["sealed"]),
             heads=heads,
             max_order=max_order,
-            ids=SortedIds(blob),
+            ids=ids,
             projection=proj,
+            segments={str(k): (int(v[0]), int(v[1])) for k, v in dict(head["segments"]).items()},
         )
     except (KeyError, TypeError, ValueError) as err:
         return None, f"saved state does not decode: {err}"

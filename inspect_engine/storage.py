@@ -358,20 +358,17 @@ def _check_header(header: dict[str, Any] | None, why: str, data: bytes, kind: st
     return None
 
 
-def _raw_record(data: bytes, start: int, end: int) -> tuple[str, int, bytes] | None:
-    """``(table, id, document bytes)`` of a record line body ``data[start:end]`` written by
-    :func:`encode_chunks` (``{"t":…,"id":N,"doc":{…}}``), without parsing the document; ``None``
-    if the line is not of that exact shape."""
-    colon = data.index(b',"id":', start)
-    table = json.loads(data[start + 5 : colon])
-    digits_from = colon + 6
+def _raw_record(data: bytes, digits_from: int, end: int) -> tuple[int, bytes] | None:
+    """``(id, document bytes)`` of a record line written by :func:`encode_chunks`
+    (``{"t":…,"id":N,"doc":{…}}``) whose ``{"t":…,"id":`` ends at ``digits_from``, without
+    parsing the document; ``None`` if the rest is not of that exact shape."""
     comma = data.find(b',"doc":{', digits_from, end)
     if comma < 0 or data[end - 1] != 0x7D or not data[digits_from:comma].isdigit():
         return None
     doc = data[comma + 7 : end - 1]
     if not doc.endswith(b"}"):
         return None
-    return str(table), int(data[digits_from:comma]), doc
+    return int(data[digits_from:comma]), doc
 
 
 class _Hasher(threading.Thread):
@@ -452,6 +449,7 @@ def parse_file(
     index = 1
     partial = False
     raw_prefixes = tuple(b'{"t":%s,"id":' % json.dumps(t).encode() for t in raw_tables)
+    raw_names = dict(zip(raw_prefixes, raw_tables, strict=True))
     try:
         while pos < size:
             index += 1
@@ -482,9 +480,10 @@ def parse_file(
             if partial:
                 continue
             if raw_prefixes and data.startswith(raw_prefixes, body_start):
-                raw = _raw_record(data, body_start, nl)
+                prefix = next(p for p in raw_prefixes if data.startswith(p, body_start))
+                raw = _raw_record(data, body_start + len(prefix), nl)
                 if raw is not None:
-                    obj = {"t": raw[0], "id": raw[1], "doc": raw[2]}
+                    obj = {"t": raw_names[prefix], "id": raw[0], "doc": raw[1]}
                     convert_this = False
                 else:
                     bad(index, "malformed record (expected t, id, doc)")

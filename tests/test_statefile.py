@@ -5,6 +5,7 @@ sealed segment, to the refusal it always was), and the sealed events still come 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from pathlib import Path
 
@@ -292,3 +293,27 @@ def test_a_state_is_never_read_by_an_older_open_of_another_ledger(tmp_path: Path
     shutil.copy(a / STATE_FILE, b / STATE_FILE)
     got, note = _opened(b, readonly=True)
     assert "other events" in note and got == _replayed(b)
+
+
+def test_segments_unchanged_since_the_save_are_not_hashed_again(tmp_path: Path) -> None:
+    """A segment with the size and mtime the state recorded is not read at open; one touched
+    (same bytes) is hashed and accepted; bit rot that keeps size and mtime is not seen by the
+    open (which reads nothing of the segment) but is refused where the events are read, and by
+    ``ledger verify``."""
+    hub_dir, _ = _city(tmp_path)
+    seg = sorted((hub_dir / SEGMENT_DIR).glob("*.db"))[0]
+    st = seg.stat()
+    later = st.st_mtime_ns + 10**9
+    os.utime(seg, ns=(st.st_atime_ns, later))
+    with Ledger.open(hub_dir, readonly=True) as led:
+        assert led.state_note == ""
+        assert led._seg_ok == {seg.name: (st.st_size, later)}  # noqa: SLF001 - hashed once
+    data = bytearray(seg.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    seg.write_bytes(bytes(data))
+    os.utime(seg, ns=(st.st_atime_ns, st.st_mtime_ns))  # as the state saw it
+    with Ledger.open(hub_dir, readonly=True) as led:
+        assert led.state_note == ""
+        with pytest.raises(LedgerDamaged):
+            led.events()
+    assert not verify_data_dir(hub_dir).ok

@@ -310,8 +310,9 @@ def s_friday(paths: Paths, scale: float) -> Result:
             report = friday.build_friday(ledger, packs, cutoff=FRIDAY_CUTOFF)
             friday.write_friday(report, "csv", out / "friday-ledger.csv")
             t_friday = time.perf_counter() - t0 - t_open
-            # the state the report used (cached by the ledger): reports never read answers
-            proj = ledger.projection_as_of(FRIDAY_CUTOFF, answers=False)
+            # the state as of the cut-off, as the report takes it (from the histories)
+            tallies = importlib.import_module("inspect_engine.reports.tallies")
+            proj = tallies.projection_at(ledger, FRIDAY_CUTOFF)
             unresolved = hazards.hazard_list(
                 proj, FRIDAY_CUTOFF.date(), labels.PackLabels(packs=packs), sort="county"
             )

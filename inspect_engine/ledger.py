@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
+from inspect_engine.asof import as_of, later_than
 from inspect_engine.clock import Clock, SystemClock
 from inspect_engine.conditions import AnswerValue
 from inspect_engine.datadir import (
@@ -308,7 +309,7 @@ class Ledger:
         self._dirty = True
         self._batch: list[Event] | None = None
         self._closed = False
-        self._as_of: dict[tuple[dt.datetime, bool], tuple[object, Projection]] = {}
+        self._as_of: dict[tuple[dt.datetime, object], tuple[object, Projection]] = {}
         self.cleaned_temp: list[str] = []
         """Temporary files of killed writers removed when this ledger was opened."""
 
@@ -1431,11 +1432,29 @@ class Ledger:
             self._as_of[(cutoff, answers)] = (key, proj)
             return proj
 
+    def state_at(self, cutoff: dt.datetime) -> Projection:
+        """The state as of ``cutoff`` (aware) from the projection's recorded histories, without
+        answers (:func:`inspect_engine.asof.as_of`; the projection itself when nothing in it is
+        later): what reports read. Cached until the ledger changes. Treat it as read-only."""
+        if cutoff.tzinfo is None:
+            raise InputError("the cut-off time must be timezone-aware")
+        with self._mutex:
+            self._ensure_current()
+            key = (cutoff, "state_at", self._keys, self._count(), id(self._proj))
+            cached = self._as_of.get((cutoff, "state_at"))
+            if cached is not None and cached[0] == key:
+                return cached[1]
+            proj = as_of(self._proj, cutoff) if later_than(self._proj, cutoff) else self._proj
+            if len(self._as_of) >= 8:
+                self._as_of.clear()
+            self._as_of[(cutoff, "state_at")] = (key, proj)
+            return proj
+
     def status_counts(self, as_of: dt.datetime | None = None) -> StatusCounts:
         """Hazards by status (and county, level), overdue judged on the cut-off's date."""
         if as_of is None:
             return status_counts(self.projection, self.today())
-        return status_counts(self.projection_as_of(as_of), as_of.date())
+        return status_counts(self.state_at(as_of), as_of.date())
 
     # -- sync primitives --------------------------------------------------------------------
 

@@ -35,7 +35,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from inspect_engine.asof import as_of, later_than
 from inspect_engine.clock import CHINA
 from inspect_engine.errors import InputError
 from inspect_engine.ledger import Ledger
@@ -211,10 +210,7 @@ def projection_at(ledger: Ledger, cutoff: dt.datetime) -> Projection:
     0.6 s and needs every event in memory. The result equals that replay whenever the events'
     times agree with the ledger's order (:mod:`inspect_engine.asof` says when they may not).
     """
-    if cutoff.tzinfo is None:
-        raise InputError("the cut-off time must be timezone-aware")
-    proj = ledger.projection
-    return as_of(proj, cutoff) if later_than(proj, cutoff) else proj
+    return ledger.state_at(cutoff)
 
 
 def check_scope(proj: Projection, packs: PackIndex, scope: Scope) -> None:

@@ -39,7 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,7 +73,7 @@ STATE_FILE = "state.db"
 """The saved projection, in the data directory."""
 STATE_KIND = "state"
 """The ``kind`` in its header."""
-CODEC = 3
+CODEC = 4
 """The encoding of the projection in the file: a state of another codec is not read (the ledger
 replays and saves a new one). Bump it whenever a projection type gains, loses or changes a
 field."""
@@ -362,14 +362,14 @@ def _tables(state: SavedState) -> Iterator[tuple[str, Iterable[Any]]]:
         [{"d": d, "s": h.seq, "h": h.hash, "l": h.lamport} for d, h in state.heads.items()],
     )
     yield ("ids", ({"x": x} for x in state.ids.hex_lines()))
-    yield ("sites", (_site_doc(s) for s in proj.sites.values()))
-    yield ("inspections", _inspection_docs(proj))
+    yield ("sites", _chunks(_site_doc(s) for s in proj.sites.values()))
+    yield ("inspections", _chunks(_inspection_docs(proj)))
     yield ("answers", (_answers_doc(i) for i in proj.inspections.values() if i.status != "open"))
-    yield ("findings", (_finding_doc(f) for f in proj.findings.values()))
-    yield ("orders", (_order_doc(o) for o in proj.orders.values()))
+    yield ("findings", _chunks(_finding_doc(f) for f in proj.findings.values()))
+    yield ("orders", _chunks(_order_doc(o) for o in proj.orders.values()))
     yield (
         "rejected",
-        (
+        _chunks(
             {
                 "e": r.event_id,
                 "d": r.device_id,
@@ -383,14 +383,14 @@ def _tables(state: SavedState) -> Iterator[tuple[str, Iterable[Any]]]:
     )
     yield (
         "conflicts",
-        (
+        _chunks(
             {"n": c.entity, "w": c.winner, "l": c.loser, "r": c.reason, "t": c.time}
             for c in proj.conflicts
         ),
     )
     yield (
         "enrollments",
-        (
+        _chunks(
             {
                 "b": e.by_device,
                 "e": e.event_id,
@@ -400,6 +400,26 @@ def _tables(state: SavedState) -> Iterator[tuple[str, Iterable[Any]]]:
             for e in proj.enrollments
         ),
     )
+
+
+CHUNK = 256
+"""Objects per record line: the reader's cost is per line (checksum, lookup, record checks) as
+much as per byte, and a city holds ~60,000 objects."""
+CHUNKED = frozenset(
+    ("sites", "inspections", "findings", "orders", "rejected", "conflicts", "enrollments")
+)
+
+
+def _chunks(docs: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """``docs`` as records of up to :data:`CHUNK` documents each (``{"c": [...]}``)."""
+    batch: list[dict[str, Any]] = []
+    for doc in docs:
+        batch.append(doc)
+        if len(batch) == CHUNK:
+            yield {"c": batch}
+            batch = []
+    if batch:
+        yield {"c": batch}
 
 
 def encode_state(state: SavedState) -> Iterator[bytes]:
@@ -462,7 +482,18 @@ def _opt_plan(doc: Any) -> FiveImplementations | None:
 
 
 def _decode(table: str, doc: dict[str, Any]) -> Any:
-    """One record as the projection's object (``convert`` of :func:`parse_file`)."""
+    """One record as the projection's objects (``convert`` of :func:`parse_file`): a list for
+    the chunked tables, the document itself for the others."""
+    if table not in CHUNKED:
+        return doc
+    items = doc.get("c")
+    if type(items) is not list:
+        raise _Bad(f"{table}: a record without its chunk")
+    return [_decode_one(table, item) for item in items]
+
+
+def _decode_one(table: str, doc: dict[str, Any]) -> Any:
+    """One object of a chunked table."""
     try:
         if table == "inspections":
             row = doc.get("answers_row")
@@ -557,7 +588,11 @@ def _decode(table: str, doc: dict[str, Any]) -> Any:
             return Enrollment(doc["b"], doc["e"], doc["t"], DeviceEnrolled.model_validate(doc["p"]))
     except (KeyError, TypeError, ValueError, ValidationError) as err:
         raise _Bad(f"{table}: {err}") from err
-    return doc
+    raise _Bad(f"{table}: not a table of the saved state")  # pragma: no cover - CHUNKED
+
+
+def _flat(tables: Mapping[str, Mapping[str, Any]], name: str) -> list[Any]:
+    return [obj for chunk in tables.get(name, {}).values() for obj in chunk]
 
 
 def read_state(path: Path, ops: FileOps) -> tuple[SavedState | None, str]:
@@ -591,18 +626,18 @@ def read_state(path: Path, ops: FileOps) -> tuple[SavedState | None, str]:
         mo = head["max_order"]
         max_order = None if mo is None else (int(mo[0]), str(mo[1]), int(mo[2]))
         proj = Projection()
-        proj.sites = {s.site.id: s for s in t.get("sites", {}).values()}
-        proj.inspections = {i.id: i for i in t.get("inspections", {}).values()}
+        proj.sites = {s.site.id: s for s in _flat(t, "sites")}
+        proj.inspections = {i.id: i for i in _flat(t, "inspections")}
         answers = t.get("answers", {})
         for insp in proj.inspections.values():
             ref = insp._load_answers  # noqa: SLF001
             if isinstance(ref, _RowRef):
                 insp._load_answers = _LazyAnswers(answers[str(ref.row)])  # noqa: SLF001
-        proj.findings = {f.id: f for f in t.get("findings", {}).values()}
-        proj.orders = {o.id: o for o in t.get("orders", {}).values()}
-        proj.rejected = list(t.get("rejected", {}).values())
-        proj.conflicts = list(t.get("conflicts", {}).values())
-        proj.enrollments = list(t.get("enrollments", {}).values())
+        proj.findings = {f.id: f for f in _flat(t, "findings")}
+        proj.orders = {o.id: o for o in _flat(t, "orders")}
+        proj.rejected = _flat(t, "rejected")
+        proj.conflicts = _flat(t, "conflicts")
+        proj.enrollments = _flat(t, "enrollments")
         proj.applied = int(head["applied"])
         state = SavedState(
             basis=basis,

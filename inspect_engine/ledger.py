@@ -444,8 +444,6 @@ class Ledger:
                 self._load_files(migrate=big and not self.readonly)
         if not self.readonly and self._in_main - self._sealed >= SEAL_AT:
             self._fold_batch([])
-        elif self._state_due:
-            self._save_state()
 
     def _head_bytes(self) -> int:
         st = self.ops.stat(self.data_dir / LEDGER_FILE)

@@ -138,7 +138,8 @@ def test_sealed_events_are_read_only_when_asked(tmp_path: Path) -> None:
     with Ledger.open(lap_dir, clock=kit.clock(), actor="张三") as lap:
         mine = lap.events()
     with Ledger.open(hub_dir, clock=kit.clock(), actor="office") as hub:
-        assert hub.state_note == "no saved state"  # replayed, and saved one
+        assert hub.state_note == "no saved state"  # replayed
+        hub.checkpoint()  # a fold: saves the state
     with Ledger.open(hub_dir, clock=kit.clock(), actor="office") as hub:
         assert hub.state_note == ""
         first = mine[0]
@@ -177,7 +178,7 @@ def test_a_damaged_state_is_not_used_and_a_writable_open_replaces_it(
     tmp_path: Path, damage: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Damage to the state (a flipped byte, a cut, another encoding, not a ledger file) makes the
-    open replay, with the reason in ``state_note``; a writable open saves a good one again."""
+    open replay, with the reason in ``state_note``; the next fold saves a good one again."""
     hub_dir, _ = _city(tmp_path)
     path = hub_dir / STATE_FILE
     data = bytearray(path.read_bytes())
@@ -193,8 +194,9 @@ def test_a_damaged_state_is_not_used_and_a_writable_open_replaces_it(
     want = _replayed(hub_dir)
     got, note = _opened(hub_dir, readonly=True)
     assert got == want and note, note
-    got, note = _opened(hub_dir)  # writable: replays, then saves
-    assert got == want
+    with Ledger.open(hub_dir, clock=kit.clock(), actor="office") as led:
+        assert dump_projection(led.projection) == want  # replayed
+        led.checkpoint()  # the first fold saves a good state again
     state, why = read_state(path, FileOps())
     assert state is not None, why
     assert _opened(hub_dir, readonly=True) == (want, "")
@@ -260,14 +262,18 @@ def test_saving_fails_without_failing_the_call(
 
     monkeypatch.setattr(ledger_module, "write_state", full)
     with Ledger.open(hub_dir, clock=kit.clock(), actor="office") as hub:
-        assert "could not save the state" in hub.state_note
+        assert hub.state_note == "no saved state"  # an open itself saves nothing
         hub.register_sites([kit.site(7)])
+        assert "could not save the state" in hub.state_note
         assert hub._state_due  # noqa: SLF001
     assert not (hub_dir / STATE_FILE).exists()
     monkeypatch.setattr(ledger_module, "write_state", statefile.write_state)
     with Ledger.open(hub_dir, clock=kit.clock(), actor="office") as hub:
         assert "S0007" in hub.projection.sites
+        assert not (hub_dir / STATE_FILE).exists()
+        hub.register_sites([kit.site(8)])  # the first fold saves it
     assert (hub_dir / STATE_FILE).exists()
+    assert _opened(hub_dir, readonly=True) == (_replayed(hub_dir), "")
 
 
 def test_sorted_ids() -> None:

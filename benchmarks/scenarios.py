@@ -348,7 +348,7 @@ def s_answer(paths: Paths, scale: float) -> Result:
         saves: list[float] = []
         written: list[bytes] = []
         with Ledger.open(data, clock=clock, actor="排查员01") as ledger:
-            res.detail["field_events"] = len(ledger.events())
+            res.detail["field_events"] = ledger.event_count()
             rows = ledger.sites(site_type="rural_self_built_house", status="not_inspected")
             rows += ledger.sites(site_type="rural_self_built_house", status="clear")
             for row in rows:

@@ -1,8 +1,10 @@
 """The inspector's assigned sites: filters, incremental search, one table for thousands of rows.
 
-One :class:`~textual.widgets.DataTable` holds every row (a widget per row is a trap: a ListView
-of 2,000 items took 5.6 s to start, libraries.md T1). Filtering rebuilds the table's rows, not
-widgets.
+One table holds every row (a widget per row is a trap: a ListView of 2,000 items took 5.6 s to
+start, libraries.md T1). Filtering rebuilds the table's rows, not widgets. The table is a
+:class:`~tui.widgets.table.FixedTable`, a DataTable that is cheap per row: every column has a
+fixed width, so nothing is measured, and a batch of rows is added at once (20,000 rows added and
+drawn in about 0.15 s, where DataTable took 1.5-2.2 s).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Select
 from tui.backend import SiteRow
 from tui.filters import STATUS_FILTERS, SiteFilter, apply
 from tui.screens.base import ReloadingScreen
+from tui.widgets.table import FixedTable
 
 
 class SitesScreen(ReloadingScreen):
@@ -65,7 +68,7 @@ class SitesScreen(ReloadingScreen):
                     [(self.t(all_label), "")], id=name, compact=True, allow_blank=False
                 )
         yield Input(placeholder=self.t("sites.search"), id="search", compact=True)
-        yield DataTable[str](id="sites", cursor_type="row", zebra_stripes=True)
+        yield FixedTable(id="sites", cursor_type="row", zebra_stripes=True)
         yield Label("", id="count")
         yield Footer(compact=True, show_command_palette=False)
 

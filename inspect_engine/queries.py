@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from inspect_engine.projection import FindingState, InspectionState, OrderState, Projection
-from inspect_engine.rectification import STATUS_LABELS, FiveImplementations, Status, status_label
+from inspect_engine.rectification import (
+    STATUS_LABELS,
+    FiveImplementations,
+    Status,
+    is_overdue,
+    status_label,
+)
 from inspect_engine.site import PARTY_LABELS, Site
 
 SiteStatus = Literal["not_inspected", "in_progress", "open_findings", "overdue", "clear"]
@@ -58,7 +64,8 @@ def finding_row(proj: Projection, f: FindingState, today: dt.date) -> FindingRow
     assert f.status is not None
     state = proj.sites.get(f.site_id)
     site = state.site if state else None
-    overdue = f.overdue(today)
+    deadline = f.deadline  # a property: computed once here
+    overdue = is_overdue(f.status, deadline, today)
     parties = [
         f"{resp.get('label', '')}:{resp['unit']}"
         for resp in f.data.get("responsible", [])
@@ -81,9 +88,9 @@ def finding_row(proj: Projection, f: FindingState, today: dt.date) -> FindingRow
         rule_id=f.rule_id,
         status=f.status,
         status_label=status_label(f.status, overdue),
-        deadline=f.deadline,
+        deadline=deadline,
         overdue=overdue,
-        days_overdue=(today - f.deadline).days if overdue else 0,
+        days_overdue=(today - deadline).days if overdue else 0,
         raised_at=f.raised_at,
         inspection_id=f.inspection_id,
         consequences=tuple(f.consequences),

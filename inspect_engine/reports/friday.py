@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,10 +38,10 @@ from typing import Any, Literal
 from inspect_engine.clock import CHINA
 from inspect_engine.errors import InputError, UsageError
 from inspect_engine.ledger import Ledger
-from inspect_engine.projection import FindingState, OrderState, Projection
-from inspect_engine.rectification import Status, status_label
+from inspect_engine.projection import OrderState, Projection
+from inspect_engine.rectification import status_label
 from inspect_engine.reports.outfile import write_out
-from inspect_engine.reports.series import Series, WeekFigures, weekly_series
+from inspect_engine.reports.series import Series, WeekFigures, series_of
 from inspect_engine.reports.tabular import (
     Column,
     Kind,
@@ -55,16 +56,19 @@ from inspect_engine.reports.tallies import (
     DEFINITIONS,
     MAJOR,
     UNREGISTERED,
+    Figures,
+    Hazard,
+    InScope,
     PackIndex,
     Scope,
     Tally,
     check_scope,
     county_key,
     finding_pack,
-    hazards_in_scope,
-    orders_in_scope,
+    gather,
+    pack_key,
     projection_at,
-    tally,
+    tallies_of,
 )
 from inspect_engine.reports.week import (
     ReportWeek,
@@ -206,18 +210,21 @@ def build_friday(
     with gc_paused():  # many small objects over a big live heap (storage.gc_paused)
         start = min(p.manifest.campaign.start for p in in_scope)
         weeks = weeks_between(start, report_week)
-        counties = tally(proj, index, report_week.cutoff, "county", scope=scope)
-        series = weekly_series(proj, index, weeks, scope=scope, key=_county_of)
+        # one gathering and one counting pass for every table (docs/reports.md, "Figures")
+        gathered = gather(proj, index, scope, report_week.cutoff)
+        figures = tallies_of(gathered, index, ("county", "pack"))
+        counties = figures["county"]
+        series = series_of(gathered, weeks, key=_county_of)
         step("逐周统计", 3, stages)
 
-        phases = _phases(proj, index, scope, in_scope, report_week, counties)
+        phases = _phases(gathered, index, in_scope, report_week, figures["pack"])
         title = _title(in_scope, scope, len(weeks))
         tables = [
             _info_table(report_week, scope, in_scope, len(weeks)),
             _county_table(counties, series, report_week),
             _compare_table(counties, series),
-            _major_table(proj, index, scope, report_week),
-            _orders_table(proj, index, scope, report_week),
+            _major_table(gathered, index),
+            _orders_table(gathered, index, report_week),
             _phase_table(phases, report_week),
             _weekly_table(series),
         ]
@@ -443,28 +450,27 @@ def _orders_by_finding(proj: Projection) -> dict[str, list[OrderState]]:
     return out
 
 
-def _major_table(proj: Projection, index: PackIndex, scope: Scope, week: ReportWeek) -> Table:
-    today = week.today
-    by_finding = _orders_by_finding(proj)
-    majors: list[tuple[Any, FindingState, Site | None]] = []
-    for f, site in hazards_in_scope(proj, index, scope):
+def _major_table(gathered: InScope, index: PackIndex) -> Table:
+    by_finding = _orders_by_finding(gathered.projection)
+    majors: list[tuple[Any, Hazard]] = []
+    for hazard in gathered.hazards:
+        f, site = hazard.finding, hazard.site
         if f.level != MAJOR:
             continue
-        assert f.status is not None
-        late = f.overdue(today)
         key = (
-            f.status == Status.CLOSED,
-            not late,
-            f.deadline,
+            hazard.marks.closed,
+            not hazard.marks.overdue,
+            hazard.deadline,
             county_key(site.county if site else UNREGISTERED),
             site.name if site else f.site_id,
             f.raised_at,
             f.id,
         )
-        majors.append((key, f, site))
+        majors.append((key, hazard))
     majors.sort(key=lambda m: m[0])
     rows: list[Row] = []
-    for n, (_, f, site) in enumerate(majors, start=1):
+    for n, (_, hazard) in enumerate(majors, start=1):
+        f, site = hazard.finding, hazard.site
         assert f.status is not None
         orders = sorted(by_finding.get(f.id, []), key=lambda o: (index.order_rank(o.kind), o.id))
         measures = "；".join(
@@ -480,8 +486,8 @@ def _major_table(proj: Projection, index: PackIndex, scope: Scope, week: ReportW
                 f.title,
                 section[2],
                 dt.datetime.fromisoformat(f.raised_at).astimezone(CHINA).date(),
-                f.deadline,
-                status_label(f.status, f.overdue(today)),
+                hazard.deadline,
+                status_label(f.status, hazard.marks.overdue),
                 f.plan.responsible_person if f.plan else "",
                 measures,
             )
@@ -510,9 +516,9 @@ def _major_table(proj: Projection, index: PackIndex, scope: Scope, week: ReportW
     )
 
 
-def _orders_table(proj: Projection, index: PackIndex, scope: Scope, week: ReportWeek) -> Table:
+def _orders_table(gathered: InScope, index: PackIndex, week: ReportWeek) -> Table:
     counts: dict[str, list[int]] = {}
-    for order, _, _ in orders_in_scope(proj, index, scope):
+    for order, _, _ in gathered.orders:
         c = counts.setdefault(order.kind, [0, 0, 0, 0])
         c[0] += 1
         c[1] += week.first_day <= order.ordered_on <= week.last_day
@@ -539,24 +545,21 @@ def _orders_table(proj: Projection, index: PackIndex, scope: Scope, week: Report
 
 
 def _phases(
-    proj: Projection,
+    gathered: InScope,
     index: PackIndex,
-    scope: Scope,
     packs: Sequence[RulePack],
     week: ReportWeek,
-    counties: Tally,
+    by_pack: Tally,
 ) -> list[PhaseLine]:
+    """The phases of ``packs``, measured by each pack's row of ``by_pack`` (the tally by pack of
+    the report's scope: a pack's row is the total of the tally narrowed to that pack)."""
     today = week.today
+    type_sets = _registered_type_sets(gathered)
     out = []
     for pack in packs:
-        pack_scope = replace(scope, pack=pack.id)
-        figures = tally(proj, index, week.cutoff, "pack", scope=pack_scope).total
+        figures = by_pack.figures_of(pack_key(index, pack.id)) or Figures("")
         types = {t.id for t in pack.manifest.site_types}
-        registered = sum(
-            1
-            for s in proj.sites.values()
-            if scope.site_ok(s.site) and types & set(s.site.site_types)
-        )
+        registered = sum(n for kinds, n in type_sets.items() if types & kinds)
         inspected = figures.sites_inspected or 0
         for phase in pack.manifest.campaign.phases:
             if today < phase.start:
@@ -586,6 +589,17 @@ def _phases(
                     value=value,
                 )
             )
+    return out
+
+
+def _registered_type_sets(gathered: InScope) -> dict[frozenset[str], int]:
+    """How many registered sites inside the scope have each set of site types."""
+    scope = gathered.scope
+    sites = gathered.projection.sites.values()
+    counts = Counter(tuple(s.site.site_types) for s in sites if scope.site_ok(s.site))
+    out: Counter[frozenset[str]] = Counter()
+    for types, n in counts.items():
+        out[frozenset(types)] += n
     return out
 
 

@@ -136,9 +136,11 @@ class HazardList:
 
         ``clip``: text longer than this many terminal cells is cut with ``…`` (the terminal).
         """
-        rows: list[Row] = [
-            tuple(_clip(line.values[c.key], clip) for c in columns) for line in self.lines
-        ]
+        keys = [c.key for c in columns]
+        if clip is None:
+            rows: list[Row] = [tuple([line.values[k] for k in keys]) for line in self.lines]
+        else:
+            rows = [tuple([_clip(line.values[k], clip) for k in keys]) for line in self.lines]
         return Table(
             title=self.title,
             columns=tuple(columns),

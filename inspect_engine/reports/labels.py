@@ -23,6 +23,7 @@ from typing import Any
 from inspect_engine.errors import InspectError
 from inspect_engine.packs import load_pack, pack_sources
 from inspect_engine.rulepack import (
+    AnswerSpec,
     ChoiceAnswer,
     MultiChoiceAnswer,
     NumberAnswer,
@@ -45,6 +46,7 @@ class PackLabels:
         self._loaded: dict[tuple[str, str], RulePack | None] = {(p.id, p.version): p for p in packs}
         self._preloaded = bool(packs)
         self._type_labels: dict[str, str] | None = None
+        self._specs: dict[tuple[str, str, str], tuple[AnswerSpec | None, dict[str, str]]] = {}
 
     def pack(self, pack_id: str, version: str) -> RulePack | None:
         """The pack a finding was judged under: that version, else the one in force, else None."""
@@ -88,17 +90,33 @@ class PackLabels:
                 packs.append(loaded)
         return packs
 
+    def _answer_spec(
+        self, pack_id: str, version: str, item_id: str
+    ) -> tuple[AnswerSpec | None, dict[str, str]]:
+        """The item's answer spec in the finding's pack (``None`` when unknown) and, for a
+        choice, its option labels; looked up once per item."""
+        key = (pack_id, version, item_id)
+        found = self._specs.get(key)
+        if found is None:
+            pack = self.pack(pack_id, version)
+            spec: AnswerSpec | None = None
+            if pack is not None:
+                try:
+                    spec = pack.item(item_id).answer
+                except KeyError:
+                    spec = None
+            names: dict[str, str] = {}
+            if isinstance(spec, ChoiceAnswer | MultiChoiceAnswer):
+                names = {o.value: o.label.zh for o in spec.options}
+            found = self._specs[key] = (spec, names)
+        return found
+
     def answer(self, data: Mapping[str, Any], item_id: str, value: Any) -> str:
         """An answer as a reader sees it: 是/否, choice labels, a number with its unit."""
-        pack = self.pack(str(data.get("pack_id", "")), str(data.get("pack_version", "")))
-        spec = None
-        if pack is not None:
-            try:
-                spec = pack.item(item_id).answer
-            except KeyError:
-                spec = None
+        spec, names = self._answer_spec(
+            str(data.get("pack_id", "")), str(data.get("pack_version", "")), item_id
+        )
         if isinstance(spec, ChoiceAnswer | MultiChoiceAnswer):
-            names = {o.value: o.label.zh for o in spec.options}
             values = value if isinstance(value, list) else [value]
             return "、".join(names.get(str(v), str(v)) for v in values) or "（无）"
         if isinstance(spec, NumberAnswer):

@@ -20,8 +20,8 @@ beside the number; the id is the identity, the number is for reading aloud.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 
+from inspect_engine.asof import CHINA_TIME_TEXT
 from inspect_engine.projection import Projection
 from inspect_engine.reports.labels import local_date
 
@@ -48,17 +48,38 @@ def notice_numbers(proj: Projection) -> dict[str, str]:
     return _number("ZG", keyed)
 
 
-def _order(key: tuple[str, str, str, int, str]) -> tuple[dt.datetime, str, str, int, str]:
-    """Times compared as instants (two devices may write different offsets), then the rest."""
-    return (dt.datetime.fromisoformat(key[0]), *key[1:])
+_Key = tuple[str, str, str, int, str]
+"""(time as written, site id, inspection id, place in the inspection, id numbered)."""
 
 
-def _number(prefix: str, keyed: list[tuple[str, str, str, int, str]]) -> dict[str, str]:
-    by_day: dict[str, list[tuple[str, str, str, int, str]]] = defaultdict(list)
+def _number(prefix: str, keyed: list[_Key]) -> dict[str, str]:
+    """Number each key within its day (the date of its time as written), in the order of its
+    time compared as an instant (two devices may write different offsets), then the rest."""
+    by_day: dict[str, list[_Key]] = {}
+    plain: dict[str, bool] = {}  # day → every time of it in the devices' shape
     for key in keyed:
-        by_day[local_date(key[0]).strftime("%Y%m%d")].append(key)
+        time = key[0]
+        # the devices' shape carries its date as written; strftime would not pad a year < 1000
+        shaped = CHINA_TIME_TEXT.fullmatch(time) is not None and time[0] != "0"
+        if shaped:
+            day = time[0:4] + time[5:7] + time[8:10]
+        else:
+            day = local_date(time).strftime("%Y%m%d")
+        keys = by_day.get(day)
+        if keys is None:
+            by_day[day], plain[day] = [key], shaped
+        else:
+            keys.append(key)
+            plain[day] = plain[day] and shaped
     out = {}
     for day, keys in by_day.items():
-        for n, key in enumerate(sorted(keys, key=_order), start=1):
+        # texts all in the devices' shape sort as their times do: compared as they are
+        ordered = sorted(keys) if plain[day] else sorted(keys, key=_instant_first)
+        for n, key in enumerate(ordered, start=1):
             out[key[4]] = f"{prefix}-{day}-{n:03d}"
     return out
+
+
+def _instant_first(key: _Key) -> tuple[dt.datetime, str, str, int, str]:
+    """The key with its time as an instant."""
+    return (dt.datetime.fromisoformat(key[0]), *key[1:])

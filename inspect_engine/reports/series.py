@@ -34,17 +34,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from inspect_engine.events import parse_time
 from inspect_engine.projection import Projection, Step
 from inspect_engine.rectification import Status
-from inspect_engine.reports.tallies import (
-    MAJOR,
-    RECTIFIED,
-    PackIndex,
-    Scope,
-    hazards_in_scope,
-    site_of,
-)
+from inspect_engine.reports.tallies import RECTIFIED, InScope, PackIndex, Scope, gather
 from inspect_engine.reports.week import ReportWeek, WeekGrid
 from inspect_engine.site import Site
 
@@ -152,56 +144,58 @@ def weekly_series(
     outside every week and are ignored anyway). ``key`` buckets by site (the county, say);
     without it only the total is computed.
     """
-    scope = scope or Scope()
-    grid = WeekGrid(weeks)
+    if not weeks:
+        raise ValueError("a weekly series needs at least one week")
+    gathered = gather(projection, packs, scope or Scope(), weeks[-1].cutoff)
+    return series_of(gathered, weeks, key=key)
+
+
+def series_of(
+    gathered: InScope,
+    weeks: list[ReportWeek],
+    *,
+    key: Callable[[Site | None], str] | None = None,
+) -> Series:
+    """:func:`weekly_series` of a gathering's hazards and submitted inspections (the Friday
+    report's, which its other tables read too)."""
     size = len(weeks) + 2  # before, the weeks, after
     total = _Acc(size)
     by_key: dict[str, _Acc] = {}
+    targets: dict[str, list[_Acc]] = {}  # key → [total, its accumulator]
 
     def accs(site: Site | None) -> list[_Acc]:
         if key is None:
             return [total]
         name = key(site)
-        acc = by_key.get(name)
-        if acc is None:
-            acc = by_key[name] = _Acc(size)
-        return [total, acc]
-
-    times: dict[str, int] = {}
-
-    def slot(text: str) -> int:
-        found = times.get(text)
+        found = targets.get(name)
         if found is None:
-            found = times[text] = grid.index(parse_time(text)) + 1
+            acc = by_key[name] = _Acc(size)
+            found = targets[name] = [total, acc]
         return found
 
-    for f, site in hazards_in_scope(projection, packs, scope):
-        targets = accs(site)
-        _finding(f.history, f.level == MAJOR, slot, targets)
+    slot = _Slots(WeekGrid(weeks))
+    for hazard in gathered.hazards:
+        _finding(hazard.finding.history, hazard.marks.major, slot, accs(hazard.site))
 
-    first_slot: dict[str, int] = {}
-    slots_of: dict[str, set[int]] = {}
-    site_targets: dict[str, list[_Acc]] = {}
-    for insp in projection.inspections.values():
-        if insp.status != "submitted" or insp.submitted_at is None:
+    slots_of: dict[str, set[int]] = {}  # site id → the slots of its submissions
+    site_of: dict[str, Site | None] = {}
+    for insp, site in gathered.submitted:
+        if insp.submitted_at is None:
             continue
-        if scope.pack is not None and insp.pack_id != scope.pack:
-            continue
-        site = site_of(projection, insp.site_id)
-        if not scope.site_ok(site):
-            continue
-        s = slot(insp.submitted_at)
-        slots_of.setdefault(insp.site_id, set()).add(s)
-        first_slot[insp.site_id] = min(first_slot.get(insp.site_id, s), s)
-        if insp.site_id not in site_targets:
-            site_targets[insp.site_id] = accs(site)
+        s = slot[insp.submitted_at]
+        slots = slots_of.get(insp.site_id)
+        if slots is None:
+            slots_of[insp.site_id], site_of[insp.site_id] = {s}, site
+        else:
+            slots.add(s)
     for site_id, slots in slots_of.items():
-        for acc in site_targets[site_id]:
+        first = min(slots)
+        for acc in accs(site_of[site_id]):
             for s in slots:
                 if s < size:
                     acc.sites[s] += 1
-            if first_slot[site_id] < size:
-                acc.sites_new[first_slot[site_id]] += 1
+            if first < size:
+                acc.sites_new[first] += 1
 
     return Series(
         weeks=list(weeks),
@@ -210,9 +204,20 @@ def weekly_series(
     )
 
 
-def _finding(
-    history: list[Step], major: bool, slot: Callable[[str], int], targets: list[_Acc]
-) -> None:
+class _Slots(dict[str, int]):
+    """Event time (ISO text) → accumulator slot (``WeekGrid.index_text`` + 1: 0 before the first
+    week, ``k + 1`` in week ``k``), each distinct text worked out once."""
+
+    def __init__(self, grid: WeekGrid) -> None:
+        super().__init__()
+        self.grid = grid
+
+    def __missing__(self, text: str) -> int:
+        found = self[text] = self.grid.index_text(text) + 1
+        return found
+
+
+def _finding(history: list[Step], major: bool, slot: _Slots, targets: list[_Acc]) -> None:
     """Add one finding's history to the accumulators (see the module docstring)."""
     size = targets[0].size
     current = 0  # running maximum of the step slots: the prefix rule
@@ -239,7 +244,7 @@ def _finding(
         rect_before, closed_before = rect, closed
 
     for n, step in enumerate(history):
-        current = max(current, slot(step.time))
+        current = max(current, slot[step.time])
         if n == 0:
             if current < size - 1:
                 for acc in targets:

@@ -184,6 +184,10 @@ def format_value(value: Value, kind: Kind, *, missing: str = MISSING) -> str:
     """``value`` as text for the terminal, Markdown and CSV."""
     if value is None:
         return missing
+    if type(value) is str:  # most cells: text as it is (the cases below never apply)
+        return value
+    if type(value) is int and kind is Kind.INT:
+        return str(value)
     if kind is Kind.PERCENT and isinstance(value, int | float):
         return f"{value * 100:.1f}%"
     if kind is Kind.SIGNED and isinstance(value, int):
@@ -198,8 +202,19 @@ def format_value(value: Value, kind: Kind, *, missing: str = MISSING) -> str:
 
 
 def _cells(table: Table, row: Row, *, missing: str = MISSING) -> list[str]:
+    return _cells_of(table, (row,), missing=missing)[0]
+
+
+def _cells_of(table: Table, rows: Sequence[Row], *, missing: str = MISSING) -> list[list[str]]:
+    """Each row's values as text (:func:`format_value`; text as it is, without the call: most
+    cells are text). A row that does not fit the columns is a ``ValueError``."""
+    kinds = [c.kind for c in table.columns]
     return [
-        format_value(v, c.kind, missing=missing) for v, c in zip(row, table.columns, strict=True)
+        [
+            v if type(v) is str else format_value(v, k, missing=missing)
+            for v, k in zip(row, kinds, strict=True)
+        ]
+        for row in rows
     ]
 
 
@@ -219,7 +234,7 @@ def render_text(tables: Sequence[Table]) -> str:
     blocks: list[str] = []
     for table in tables:
         heads = [c.label for c in table.columns]
-        body = [_cells(table, r) for r in table.rows]
+        body = _cells_of(table, table.rows)
         total = _cells(table, table.total) if table.total is not None else None
         widths = [cell_width(h) for h in heads]
         for cells in [*body, *([total] if total else [])]:
@@ -266,7 +281,8 @@ def render_markdown(tables: Sequence[Table], *, heading_level: int = 2) -> str:
             "|" + "|".join("---:" if c.kind.numeric else "---" for c in table.columns) + "|"
         )
         lines += [
-            "| " + " | ".join(_md_escape(c) for c in _cells(table, r)) + " |" for r in table.rows
+            "| " + " | ".join(_md_escape(c) for c in cells) + " |"
+            for cells in _cells_of(table, table.rows)
         ]
         if not table.rows:
             lines.append("| " + " | ".join(["（无）"] + [""] * (len(heads) - 1)) + " |")
@@ -290,7 +306,7 @@ UTF-8. Tools that dislike a BOM are rarer among the offices than Excel."""
 
 def _csv_rows(table: Table) -> list[list[str]]:
     rows = [[c.label for c in table.columns]]
-    rows += [_cells(table, r, missing="") for r in table.rows]
+    rows += _cells_of(table, table.rows, missing="")
     if table.total is not None:
         rows.append(_cells(table, table.total, missing=""))
     return rows

@@ -24,23 +24,27 @@ version the finding pinned, else in the version in force of the same pack, else 
 :func:`tally` takes the projection **as of the cut-off** (:func:`projection_at`: derived from the
 ledger's projection by :func:`inspect_engine.asof.as_of`, equal to replaying the events up to the
 cut-off); the same ledger and cut-off give the same rows in the same order, so the output is
-byte-identical.
+byte-identical. A report with several tables collects what they read once with :func:`gather`
+(the hazards in scope with their deadline and marks, the submitted inspections, the orders) and
+counts several dimensions in one pass with :func:`tallies_of`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 from inspect_engine.clock import CHINA
 from inspect_engine.errors import InputError
 from inspect_engine.ledger import Ledger
 from inspect_engine.packs import version_key
-from inspect_engine.projection import FindingState, OrderState, Projection
-from inspect_engine.rectification import ORDER_KINDS, Status
+from inspect_engine.projection import FindingState, InspectionState, OrderState, Projection
+from inspect_engine.rectification import ORDER_KINDS, Status, is_overdue
 from inspect_engine.reports.tabular import Column, Kind, Row, Table
 from inspect_engine.rulepack import RulePack
 from inspect_engine.site import Site
@@ -257,28 +261,33 @@ def hazards_in_scope(
     proj: Projection, packs: PackIndex, scope: Scope
 ) -> Iterator[tuple[FindingState, Site | None]]:
     """Hazard findings (status not ``None``) inside the scope, with their site."""
+    sites = proj.sites
     for f in proj.findings.values():
         if f.status is None:
             continue
         if scope.pack is not None and finding_pack(f) != scope.pack:
             continue
-        site = site_of(proj, f.site_id)
+        state = sites.get(f.site_id)
+        site = state.site if state is not None else None
         if scope.site_ok(site):
             yield f, site
 
 
-def inspected_sites(proj: Projection, scope: Scope) -> dict[str, Site | None]:
-    """Sites with an inspection submitted in the projection (under ``scope.pack`` if set)."""
-    out: dict[str, Site | None] = {}
+def submitted_in_scope(
+    proj: Projection, scope: Scope
+) -> Iterator[tuple[InspectionState, Site | None]]:
+    """Submitted inspections (under ``scope.pack`` if set) at sites inside the scope, with their
+    site."""
+    sites = proj.sites
     for insp in proj.inspections.values():
-        if insp.status != "submitted" or insp.site_id in out:
+        if insp.status != "submitted":
             continue
         if scope.pack is not None and insp.pack_id != scope.pack:
             continue
-        site = site_of(proj, insp.site_id)
+        state = sites.get(insp.site_id)
+        site = state.site if state is not None else None
         if scope.site_ok(site):
-            out[insp.site_id] = site
-    return out
+            yield insp, site
 
 
 def orders_in_scope(
@@ -303,7 +312,94 @@ def orders_in_scope(
         yield order, site, finding
 
 
+# --- what a report reads, gathered once ---------------------------------------------------------
+
+
+class HazardMarks(NamedTuple):
+    """What one hazard adds to the figures of every bucket it counts in (module docstring)."""
+
+    major: bool
+    rectified: bool
+    closed: bool
+    overdue: bool
+
+
+class Hazard(NamedTuple):
+    """A hazard finding inside a report's scope, with its site and what the tables read of it,
+    each computed once per report."""
+
+    finding: FindingState
+    site: Site | None
+    deadline: dt.date
+    """The deadline in force (``finding.deadline``)."""
+    marks: HazardMarks
+
+
+def hazard_marks(f: FindingState, deadline: dt.date, today: dt.date) -> HazardMarks:
+    """The marks of a hazard finding (status not ``None``) with ``deadline`` in force, overdue
+    judged on ``today``: as :meth:`Figures.add_finding` counts it."""
+    status = f.status
+    assert status is not None
+    return HazardMarks(
+        major=f.level == MAJOR,
+        rectified=status in RECTIFIED,
+        closed=status == Status.CLOSED,
+        overdue=is_overdue(status, deadline, today),
+    )
+
+
+@dataclass(frozen=True)
+class InScope:
+    """The hazards, submitted inspections and orders of a projection inside a scope, each with
+    its site: gathered in one pass (:func:`gather`), so that every table of a report (the
+    tallies, the weekly series, the 重大 list, the orders) reads them without walking the
+    projection again.
+
+    The lists keep the projection's order and refer to its objects: the projection must not change
+    while the gathering is used (a state as of a cut-off never does).
+    """
+
+    projection: Projection
+    scope: Scope
+    cutoff: dt.datetime
+    """Aware; overdue is judged on its date in China time (:attr:`today`)."""
+    hazards: list[Hazard]
+    """As :func:`hazards_in_scope` yields them."""
+    submitted: list[tuple[InspectionState, Site | None]]
+    """As :func:`submitted_in_scope` yields them."""
+    orders: list[tuple[OrderState, Site | None, FindingState | None]]
+    """As :func:`orders_in_scope` yields them."""
+
+    @property
+    def today(self) -> dt.date:
+        """The date overdue is judged on (:func:`cutoff_day`)."""
+        return cutoff_day(self.cutoff)
+
+
+def gather(projection: Projection, packs: PackIndex, scope: Scope, cutoff: dt.datetime) -> InScope:
+    """What the tables of a report as of ``cutoff`` read of ``projection`` (the state as of that
+    cut-off) inside ``scope``. :class:`InputError` when ``cutoff`` is naive."""
+    if cutoff.tzinfo is None:
+        raise InputError("the cut-off time must be timezone-aware")
+    today = cutoff_day(cutoff)
+    hazards = []
+    for f, site in hazards_in_scope(projection, packs, scope):
+        deadline = f.deadline
+        hazards.append(Hazard(f, site, deadline, hazard_marks(f, deadline, today)))
+    return InScope(
+        projection=projection,
+        scope=scope,
+        cutoff=cutoff,
+        hazards=hazards,
+        submitted=list(submitted_in_scope(projection, scope)),
+        orders=list(orders_in_scope(projection, packs, scope)),
+    )
+
+
 # --- buckets ------------------------------------------------------------------------------------
+
+SITE_DIMENSIONS = ("county", "township", "group", "site_type")
+"""The dimensions that bucket by the site: every registered site's buckets appear as rows."""
 
 
 def site_keys(by: str, site: Site | None, packs: PackIndex) -> list[Key]:
@@ -324,13 +420,28 @@ def site_keys(by: str, site: Site | None, packs: PackIndex) -> list[Key]:
     raise ValueError(by)
 
 
+_SITE_READS: dict[str, Callable[[Site], Hashable]] = {
+    "county": attrgetter("county"),
+    "township": attrgetter("county", "township"),
+    "group": attrgetter("group"),
+    "site_type": lambda site: tuple(site.site_types),
+}
+"""All that :func:`site_keys` reads of a site, per site dimension: equal values, equal keys."""
+
+_NO_SITE = object()
+
+
+def pack_key(packs: PackIndex, pack_id: str) -> Key:
+    """The bucket of a pack when grouping by pack."""
+    return (pack_id, packs.pack_label(pack_id))
+
+
 def finding_keys(by: str, f: FindingState, site: Site | None, packs: PackIndex) -> list[Key]:
     """The buckets a finding counts in."""
-    if by in ("county", "township", "group", "site_type"):
+    if by in SITE_DIMENSIONS:
         return site_keys(by, site, packs)
     if by == "pack":
-        pack_id = finding_pack(f)
-        return [(pack_id, packs.pack_label(pack_id))]
+        return [pack_key(packs, finding_pack(f))]
     if by == "section":
         pack_id = finding_pack(f)
         pos, section_id, label = packs.section(
@@ -395,14 +506,21 @@ class Figures:
 
     def add_finding(self, f: FindingState, today: dt.date) -> None:
         """Count one hazard finding (its status is the one at the cut-off)."""
-        assert f.status is not None
-        major = f.level == MAJOR
-        self.found += 1
-        self.found_major += major
-        self.rectified += f.status in RECTIFIED
-        self.closed += f.status == Status.CLOSED
-        self.overdue += f.overdue(today)
-        self.major_open += major and f.status != Status.CLOSED
+        self.add_marks(hazard_marks(f, f.deadline, today))
+
+    def add_marks(self, marks: HazardMarks, times: int = 1) -> None:
+        """Count ``times`` hazards with these marks (:func:`hazard_marks`)."""
+        self.found += times
+        if marks.major:
+            self.found_major += times
+            if not marks.closed:
+                self.major_open += times
+        if marks.rectified:
+            self.rectified += times
+        if marks.closed:
+            self.closed += times
+        if marks.overdue:
+            self.overdue += times
 
     def add_order(self, order: OrderState) -> None:
         """Count one enforcement order."""
@@ -452,6 +570,16 @@ class Tally:
     order_kinds: list[str]
     """Order kinds present, in the catalogue's order."""
     order_labels: dict[str, str]
+    keys: list[Key] = field(default_factory=list)
+    """The rows' bucket keys, in row order (the last element of each is the row's label)."""
+
+    def figures_of(self, key: Key) -> Figures | None:
+        """The row of bucket ``key`` (:func:`pack_key`, say); ``None`` when nothing counted
+        under it."""
+        for k, row in zip(self.keys, self.rows, strict=True):
+            if k == key:
+                return row
+        return None
 
     def table(self, title: str | None = None) -> Table:
         """The tally as a :class:`Table` (Chinese heads, the definitions as notes)."""
@@ -540,69 +668,178 @@ def tally(
     重大 before 一般), the total last. Filters in ``scope`` must have been checked
     (:func:`check_scope`); here they only select.
     """
+    _check_dimension(by)
+    index = packs if isinstance(packs, PackIndex) else PackIndex(packs)
+    return tallies_of(gather(projection, index, scope or Scope(), cutoff), index, (by,))[by]
+
+
+def tallies_of(gathered: InScope, packs: PackIndex, bys: Sequence[str]) -> dict[str, Tally]:
+    """The tallies by each dimension in ``bys``, counted in one pass over ``gathered``.
+
+    ``tallies_of(gather(projection, packs, scope, cutoff), packs, bys)[by]`` equals
+    ``tally(projection, packs, cutoff, by, scope=scope)``: the Friday report takes its counties
+    and its per-pack phase figures from one call. The tallies share one total.
+    """
+    for by in bys:
+        _check_dimension(by)
+    groupings = {by: _Grouping(by, packs) for by in bys}
+    by_site = [g for g in groupings.values() if g.by in SITE_DIMENSIONS]
+    if by_site:
+        _add_registered(gathered, packs, by_site)
+    total = Figures("合计")
+    inspected: dict[str, Site | None] = {}  # site id → site
+    by_pack: dict[str, set[str]] = {}  # pack id → ids of the sites inspected under it
+    for insp, site in gathered.submitted:
+        inspected[insp.site_id] = site
+        by_pack.setdefault(insp.pack_id, set()).add(insp.site_id)
+    total.sites = set(inspected)
+    for g in groupings.values():
+        g.add_inspected(inspected, by_pack)
+    for marks, n in Counter(h.marks for h in gathered.hazards).items():
+        total.add_marks(marks, n)
+    for g in groupings.values():
+        g.add_hazards(gathered.hazards)
+    for order, site, finding in gathered.orders:
+        total.add_order(order)
+        for g in groupings.values():
+            g.add_order(order, site, finding)
+    kinds = sorted(total.orders, key=packs.order_rank)
+    labels = {k: packs.order_label(k) for k in kinds}
+    return {
+        by: g.tally(gathered.cutoff, gathered.scope, total, kinds, labels)
+        for by, g in groupings.items()
+    }
+
+
+def _check_dimension(by: str) -> None:
     if by not in DIMENSIONS:
         raise InputError(f"不能按“{by}”统计 / cannot tally by {by!r} (use {', '.join(DIMENSIONS)})")
-    if cutoff.tzinfo is None:
-        raise InputError("the cut-off time must be timezone-aware")
-    index = packs if isinstance(packs, PackIndex) else PackIndex(packs)
-    scope = scope or Scope()
-    today = cutoff_day(cutoff)
-    per_site = by in ("county", "township", "group", "site_type", "pack")
-    buckets: dict[Key, Figures] = {}
-    total = Figures("合计")
 
-    def bucket(key: Key) -> Figures:
-        fig = buckets.get(key)
+
+def _add_registered(gathered: InScope, packs: PackIndex, groupings: list[_Grouping]) -> None:
+    """Give every registered site's buckets a row, zeros included: a county with no progress is
+    news (with a pack filter: sites of the pack's types)."""
+    scope = gathered.scope
+    types = packs.pack_types(scope.pack) if scope.pack is not None else None
+    sites = [
+        state.site
+        for state in gathered.projection.sites.values()
+        if scope.site_ok(state.site) and (types is None or types & set(state.site.site_types))
+    ]
+    for g in groupings:
+        g.add_registered(sites)
+
+
+class _Grouping:
+    """The buckets of one dimension while :func:`tallies_of` counts.
+
+    A bucket depends on little of a site or finding (:meth:`value`: the county, say, or the
+    pack), so the keys are worked out once per distinct value, and hazards with the same value
+    and the same marks are counted together.
+    """
+
+    def __init__(self, by: str, packs: PackIndex) -> None:
+        self.by = by
+        self.packs = packs
+        self.by_site = by in SITE_DIMENSIONS
+        self.per_site = self.by_site or by == "pack"
+        """Whether the dimension defines 排查场所 (not per section or level)."""
+        self.buckets: dict[Key, Figures] = {}
+        self._reads = _SITE_READS.get(by)
+        self._keys: dict[Hashable, list[Key]] = {}
+
+    def bucket(self, key: Key) -> Figures:
+        """The figures of bucket ``key``, made on first use."""
+        fig = self.buckets.get(key)
         if fig is None:
-            fig = buckets[key] = Figures(str(key[-1]), sites=set() if per_site else None)
+            fig = self.buckets[key] = Figures(str(key[-1]), sites=set() if self.per_site else None)
         return fig
 
-    if by in ("county", "township", "group", "site_type"):
-        # every registered site's buckets appear, zeros included: a county with no progress is news
-        types = index.pack_types(scope.pack) if scope.pack is not None else None
-        for state in projection.sites.values():
-            if scope.site_ok(state.site) and (types is None or types & set(state.site.site_types)):
-                for key in site_keys(by, state.site, index):
-                    bucket(key)
-    for site_id, site in inspected_sites(projection, scope).items():
-        assert total.sites is not None
-        total.sites.add(site_id)
-        if by == "pack":
-            continue
-        if per_site:
-            for key in site_keys(by, site, index):
-                sites = bucket(key).sites
-                assert sites is not None
-                sites.add(site_id)
-    if by == "pack":
-        for insp in projection.inspections.values():
-            if insp.status != "submitted" or (scope.pack and insp.pack_id != scope.pack):
-                continue
-            if scope.site_ok(site_of(projection, insp.site_id)):
-                sites = bucket((insp.pack_id, index.pack_label(insp.pack_id))).sites
-                assert sites is not None
-                sites.add(insp.site_id)
-    for f, site in hazards_in_scope(projection, index, scope):
-        total.add_finding(f, today)
-        for key in finding_keys(by, f, site, index):
-            bucket(key).add_finding(f, today)
-    for order, site, finding in orders_in_scope(projection, index, scope):
-        total.add_order(order)
-        if by in ("county", "township", "group", "site_type"):
-            keys = site_keys(by, site, index)
-        elif finding is not None:
-            keys = finding_keys(by, finding, site, index)
-        else:
-            keys = []
-        for key in keys:
-            bucket(key).add_order(order)
-    kinds = sorted(total.orders, key=index.order_rank)
-    return Tally(
-        by=by,
-        cutoff=cutoff,
-        scope=scope,
-        rows=[buckets[k] for k in sorted(buckets)],
-        total=total,
-        order_kinds=kinds,
-        order_labels={k: index.order_label(k) for k in kinds},
-    )
+    def value(self, f: FindingState | None, site: Site | None) -> Hashable:
+        """All that the buckets of finding ``f`` at ``site`` depend on (for a site dimension,
+        of the site alone): equal values, equal buckets."""
+        if self._reads is not None:
+            return _NO_SITE if site is None else self._reads(site)
+        assert f is not None, f"{self.by} buckets by finding"
+        if self.by == "pack":
+            return finding_pack(f)
+        if self.by == "section":
+            return (finding_pack(f), str(f.data.get("pack_version", "")), f.rule_id)
+        return f.level
+
+    def keys(self, f: FindingState | None, site: Site | None) -> list[Key]:
+        """The buckets of finding ``f`` at ``site`` (:func:`site_keys` for a site dimension,
+        else :func:`finding_keys`), remembered per :meth:`value`."""
+        value = self.value(f, site)
+        keys = self._keys.get(value)
+        if keys is None:
+            if self.by_site:
+                keys = site_keys(self.by, site, self.packs)
+            else:
+                assert f is not None
+                keys = finding_keys(self.by, f, site, self.packs)
+            self._keys[value] = keys
+        return keys
+
+    def add_registered(self, sites: list[Site]) -> None:
+        """Make the buckets of every site in ``sites`` (a site dimension)."""
+        reads = self._reads
+        assert reads is not None, f"{self.by} does not bucket by site"
+        for site in {reads(site): site for site in sites}.values():
+            for key in self.keys(None, site):
+                self.bucket(key)
+
+    def add_inspected(
+        self, inspected: dict[str, Site | None], by_pack: dict[str, set[str]]
+    ) -> None:
+        """Count the inspected sites (site id → site) in their buckets, or by the packs they
+        were inspected under (pack id → site ids); section and level do not define 排查场所."""
+        if self.by_site:
+            for site_id, site in inspected.items():
+                for key in self.keys(None, site):
+                    self._sites(key).add(site_id)
+        elif self.by == "pack":
+            for pack_id, site_ids in by_pack.items():
+                self._sites(pack_key(self.packs, pack_id)).update(site_ids)
+
+    def _sites(self, key: Key) -> set[str]:
+        sites = self.bucket(key).sites
+        assert sites is not None
+        return sites
+
+    def add_hazards(self, hazards: list[Hazard]) -> None:
+        """Count each hazard in each of its buckets (those alike counted together)."""
+        values = [self.value(h.finding, h.site) for h in hazards]
+        sample = dict(zip(values, hazards, strict=True))  # a hazard of each value
+        alike = Counter(zip(values, (h.marks for h in hazards), strict=True))
+        for (value, marks), n in alike.items():
+            for key in self.keys(sample[value].finding, sample[value].site):
+                self.bucket(key).add_marks(marks, n)
+
+    def add_order(self, order: OrderState, site: Site | None, finding: FindingState | None) -> None:
+        """Count an order under its site's buckets, or its finding's (none when it has none)."""
+        if not self.by_site and finding is None:
+            return
+        for key in self.keys(finding, site):
+            self.bucket(key).add_order(order)
+
+    def tally(
+        self,
+        cutoff: dt.datetime,
+        scope: Scope,
+        total: Figures,
+        kinds: list[str],
+        labels: dict[str, str],
+    ) -> Tally:
+        """The counted buckets as a :class:`Tally`, rows in key order."""
+        keys = sorted(self.buckets)
+        return Tally(
+            by=self.by,
+            cutoff=cutoff,
+            scope=scope,
+            rows=[self.buckets[k] for k in keys],
+            total=total,
+            order_kinds=kinds,
+            order_labels=labels,
+            keys=keys,
+        )

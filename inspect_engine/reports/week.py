@@ -28,7 +28,9 @@ import bisect
 import datetime as dt
 from dataclasses import dataclass
 
+from inspect_engine.asof import CHINA_TIME_TEXT, china_time_text
 from inspect_engine.clock import CHINA
+from inspect_engine.events import parse_time
 
 REPORT_WEEKDAY = 4
 """Friday (``date.weekday()``), the reporting day: 99号 五(四), both packs' ``reporting``."""
@@ -131,9 +133,26 @@ class WeekGrid:
         self.weeks = weeks
         self._cutoffs = [w.cutoff for w in weeks]
         self._start = weeks[0].previous
+        texts = [china_time_text(at) for at in (self._start, *self._cutoffs)]
+        self._texts = [t for t in texts if t is not None] if None not in texts else None
 
     def index(self, at: dt.datetime) -> int:
         """The week ``at`` falls in (see the class docstring)."""
         if at <= self._start:
             return -1
         return bisect.bisect_left(self._cutoffs, at)
+
+    def index_text(self, text: str) -> int:
+        """:meth:`index` of a time given as the ISO text the ledger recorded (one that
+        :func:`~inspect_engine.events.parse_time` accepts).
+
+        A time in the devices' shape (:data:`~inspect_engine.asof.CHINA_TIME_TEXT`) is compared
+        as text with the week bounds written the same way (which sorts as the times do); any other
+        is parsed, as are all when a bound has a fraction of a second.
+        """
+        texts = self._texts
+        if texts is None or not CHINA_TIME_TEXT.fullmatch(text):
+            return self.index(parse_time(text))
+        if text <= texts[0]:
+            return -1
+        return bisect.bisect_left(texts, text, 1) - 1

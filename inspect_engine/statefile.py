@@ -40,7 +40,7 @@ import datetime as dt
 import hashlib
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -492,77 +492,70 @@ def _decode(table: str, doc: dict[str, Any]) -> Any:
     return [_decode_one(table, item) for item in items]
 
 
+_STATUS = {st.value: st for st in Status}
+_FIELDS = {
+    cls: frozenset(f.name for f in fields(cls))
+    for cls in (InspectionState, SiteState, FindingState)
+}
+"""What a decoded record must hold, exactly: the object is made from the record's own dict."""
+
+
 def _decode_one(table: str, doc: dict[str, Any]) -> Any:
     """One object of a chunked table."""
     try:
         if table == "inspections":
-            row = doc.get("answers_row")
-            insp = InspectionState(
-                id=doc["id"],
-                site_id=doc["site_id"],
-                pack_id=doc["pack_id"],
-                pack_version=doc["pack_version"],
-                method=doc["method"],
-                inspectors=doc["inspectors"],
-                started_at=doc["started_at"],
-                device_id=doc["device_id"],
-                actor=doc["actor"],
-                status=doc["status"],
-                current_item=doc["current_item"],
-                submitted_at=doc["submitted_at"],
-                finding_ids=doc["finding_ids"],
-                cancel_reason=doc["cancel_reason"],
-                recorded_at=doc["recorded_at"],
-                cancelled_at=doc["cancelled_at"],
-            )
+            # The record's own dict becomes the object's: its keys are the fields (checked by
+            # tests/test_statefile.py), and a dataclass __init__ per object cost more than the
+            # JSON (25,000 of them in a city).
+            row = doc.pop("answers_row", None)
+            answers = doc.pop("answers", None)
+            insp: InspectionState = object.__new__(InspectionState)
             if row is None:
-                insp._answers = _answers_of(doc["answers"])  # noqa: SLF001 - the codec's own
-            else:
-                insp._answers = None  # noqa: SLF001 - set by read_state from the answers table
-                insp._load_answers = _RowRef(int(row))  # noqa: SLF001
+                doc["_answers"], doc["_load_answers"] = _answers_of(answers), None
+            else:  # set by read_state from the answers table
+                doc["_answers"], doc["_load_answers"] = None, _RowRef(int(row))
+            if doc.keys() != _FIELDS[InspectionState]:
+                raise _Bad("inspections: not the fields of an inspection")
+            insp.__dict__ = doc
             return insp
         if table == "sites":
             site = Site.model_validate(doc["site"])
             versions = [
-                SiteVersion(t, e, site if s is None else Site.model_validate(s))
-                for t, e, s in doc["versions"]
+                SiteVersion(t, e, site if v is None else Site.model_validate(v))
+                for t, e, v in doc["versions"]
             ]
-            return SiteState(
-                site, doc["version"], doc["registered_at"], doc["updated_at"], versions
-            )
+            state: SiteState = object.__new__(SiteState)
+            doc["site"], doc["versions"] = site, versions
+            if doc.keys() != _FIELDS[SiteState]:
+                raise _Bad("sites: not the fields of a site")
+            state.__dict__ = doc
+            return state
         if table == "findings":
+            history = []
+            for t, a, act, st, n, e, ev, pl, base in doc["history"]:
+                step: Step = object.__new__(Step)
+                step.__dict__ = {
+                    "time": t,
+                    "actor": a,
+                    "action": act,
+                    "status": None if st is None else _STATUS[st],
+                    "note": n,
+                    "event_id": e,
+                    "evidence": [Evidence.model_validate(x) for x in ev] if ev else [],
+                    "plan": _opt_plan(pl),
+                    "base": base,
+                }
+                history.append(step)
             status = doc["status"]
-            history = [
-                Step(
-                    t,
-                    a,
-                    act,
-                    None if st is None else Status(st),
-                    n,
-                    e,
-                    [Evidence.model_validate(x) for x in ev] if ev else [],
-                    _opt_plan(pl),
-                    base,
-                )  # fmt: skip
-                for t, a, act, st, n, e, ev, pl, base in doc["history"]
-            ]
-            return FindingState(
-                id=doc["id"],
-                inspection_id=doc["inspection_id"],
-                site_id=doc["site_id"],
-                data=doc["data"],
-                rule_id=doc["rule_id"],
-                level=doc["level"],
-                hazard=doc["hazard"],
-                title=doc["title"],
-                rule_deadline=dt.date.fromisoformat(doc["rule_deadline"]),
-                consequences=doc["consequences"],
-                raised_at=doc["raised_at"],
-                status=None if status is None else Status(status),
-                plan=_opt_plan(doc["plan"]),
-                history=history,
-                closed_at=doc["closed_at"],
-            )
+            doc["rule_deadline"] = dt.date.fromisoformat(doc["rule_deadline"])
+            doc["status"] = None if status is None else _STATUS[status]
+            doc["plan"] = _opt_plan(doc["plan"])
+            doc["history"] = history
+            finding: FindingState = object.__new__(FindingState)
+            if doc.keys() != _FIELDS[FindingState]:
+                raise _Bad("findings: not the fields of a finding")
+            finding.__dict__ = doc
+            return finding
         if table == "orders":
             lifted = doc["lifted_on"]
             return OrderState(

@@ -522,10 +522,10 @@ class Ledger:
 
     def _load_saved(self) -> bool:
         """Load from the saved state (:mod:`inspect_engine.statefile`) if it is usable: its basis
-        is what ``ledger.db`` holds, every sealed segment is the one referenced (SHA-256, checked
-        in a thread meanwhile), and every event it does not cover continues the chains and sorts
-        after its last one. ``False`` (nothing changed) sends the caller to the full replay, which
-        also reports any damage precisely."""
+        is what ``ledger.db`` holds, every sealed segment is the one referenced (unchanged since
+        the state was saved, else its SHA-256 checked: :meth:`_check_segments`), and every event
+        it does not cover continues the chains and sorts after its last one. ``False`` sends the
+        caller to the full replay, which also reports any damage precisely."""
         head = self._main
         before = head.storage.current_key()
         try:
@@ -540,6 +540,8 @@ class Ledger:
         return self._use_saved(main, refs, before)
 
     def _use_saved(self, main: Tables, refs: list[SegmentRef], before: object) -> bool:
+        """The checks of :meth:`_load_saved` on ``ledger.db``'s tables as read (``before``: its
+        stat key then); the ledger's memory is replaced only once every check passed."""
         try:
             state, why = read_state(self.data_dir / STATE_FILE, self.ops)
         except OSError as err:

@@ -13,6 +13,12 @@ Reports (a report, not a timed test: the numbers depend on the machine):
   list shows its count (when tmux is installed), and the in-process parts: importing the app,
   loading the packs, opening the ledger, mounting the app until the list is drawn.
 * typing a search over the 2,000 sites (Pilot, per key).
+* the unresolved-hazards list (``h`` from the site list, Pilot): the first opening, the median
+  of the next ones (each opening reads the ledger again), and a level filter that redraws it.
+
+``python -m benchmarks.bench_tui --hazards-on DIR`` measures only the hazards list, on a clone of
+the data directory ``DIR`` (hard links, :func:`benchmarks.scenarios.clone_dir`; ``DIR`` is left
+as it is): the city's is ``.bench-cache/city-s1-seed2020-v1-f2/data``.
 """
 
 from __future__ import annotations
@@ -280,6 +286,71 @@ def search_typing(data_dir: Path, packs: list[RulePack]) -> dict[str, float]:
     return {"search_key_p50_ms": statistics.median(per_key), "search_key_max_ms": max(per_key)}
 
 
+def hazards_screen(data_dir: Path, packs: list[RulePack], opens: int = 5) -> dict[str, float]:
+    """Press ``h`` on the site list until the hazards table has its rows, ``opens`` times (Esc
+    between), then filter it by level; milliseconds through Pilot."""
+    from textual.pilot import Pilot
+    from textual.widgets import DataTable, Select
+
+    from tui.app import make_app
+    from tui.ledger_backend import LedgerBackend
+
+    times: list[float] = []
+    out: dict[str, float] = {}
+    with Ledger.open(data_dir, clock=FixedClock(START), actor="nobody-here") as ledger:
+        app = make_app(LedgerBackend(ledger, packs), resume=False)
+
+        def rows(table_id: str) -> int:
+            found = app.screen.query(table_id)
+            return found.first(DataTable).row_count if found else 0
+
+        async def script(pilot: Pilot[None]) -> None:
+            while rows("#sites") == 0:
+                await pilot.pause(0.005)
+            await pilot.pause()
+            for n in range(opens):
+                t0 = time.perf_counter()
+                await pilot.press("h")
+                while rows("#hazards") == 0:
+                    await pilot.pause(0.002)
+                times.append((time.perf_counter() - t0) * 1000)
+                await pilot.pause()
+                if n < opens - 1:
+                    await pilot.press("escape")
+                    await pilot.pause()
+            out["hazards"] = rows("#hazards")
+            t0 = time.perf_counter()
+            app.screen.query_one("#hz-level", Select).value = "一般"
+            await pilot.pause()
+            out["filter_ms"] = (time.perf_counter() - t0) * 1000
+
+        async def main() -> None:
+            async with app.run_test(size=(80, 24)) as pilot:
+                await script(pilot)
+
+        asyncio.run(main())
+    out.update(first_ms=times[0], again_p50_ms=statistics.median(times[1:] or times))
+    return out
+
+
+def _print_hazards(parts: dict[str, float]) -> None:
+    print(
+        f"unresolved-hazards list ({int(parts['hazards'])} hazards), through Pilot: "
+        f"first {parts['first_ms']:.0f} ms, again p50 {parts['again_p50_ms']:.0f} ms, "
+        f"level filter {parts['filter_ms']:.0f} ms"
+    )
+
+
+def hazards_on(data_dir: Path) -> None:
+    """The hazards list on a clone of ``data_dir`` (see the module docstring)."""
+    from benchmarks.scenarios import clone_dir
+
+    with tempfile.TemporaryDirectory(prefix="bench-tui-") as tmp:
+        clone = Path(tmp) / "data"
+        clone_dir(data_dir, clone)
+        _print_hazards(hazards_screen(clone, load_packs()))
+
+
 def run(sites: int, events: int, answers: int) -> None:
     """Build, measure, print."""
     packs = load_packs()
@@ -322,6 +393,7 @@ def run(sites: int, events: int, answers: int) -> None:
             f"search over {sites} sites, per key through Pilot: "
             f"p50 {typing['search_key_p50_ms']:.0f} ms, max {typing['search_key_max_ms']:.0f} ms"
         )
+        _print_hazards(hazards_screen(data, packs))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -330,7 +402,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sites", type=int, default=2000)
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--answers", type=int, default=150)
+    parser.add_argument(
+        "--hazards-on", type=Path, metavar="DIR", help="only the hazards list, on a clone of DIR"
+    )
     args = parser.parse_args(argv)
+    if args.hazards_on is not None:
+        hazards_on(args.hazards_on)
+        return
     run(args.sites, args.events, args.answers)
 
 

@@ -9,6 +9,10 @@ Rule packs: :meth:`LedgerBackend.packs` are the versions in force (new inspectio
 them); an inspection continues and is evaluated under the version it started with, found among
 the program's and the data directory's packs (:meth:`LedgerBackend.inspection_pack`). A sync that
 installs packs from the hub reloads the packs in force.
+
+Lists of findings are made in one pass (:meth:`LedgerBackend._views`): the projection is read
+once and the enforcement orders grouped by finding once per call, not scanned for each finding
+(the city's 3,099 open hazards took 0.5 s that way).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -29,7 +33,7 @@ from inspect_engine.events import parse_time
 from inspect_engine.findings import Finding
 from inspect_engine.ledger import Ledger
 from inspect_engine.packs import load_pack
-from inspect_engine.projection import FindingState, InspectionState
+from inspect_engine.projection import FindingState, InspectionState, OrderState
 from inspect_engine.queries import FindingRow, finding_row
 from inspect_engine.rectification import FiveImplementations
 from inspect_engine.reports.notice import notice_of, render_markdown
@@ -185,7 +189,7 @@ class LedgerBackend:
     @_locked
     def site_findings(self, site_id: str) -> list[FindingView]:
         """The site's hazards not yet closed."""
-        return [self._view_row(r) for r in self.ledger.site(site_id).open_findings]
+        return self._views(self.ledger.site(site_id).open_findings)
 
     # --- inspections -------------------------------------------------------------------------
 
@@ -268,14 +272,14 @@ class LedgerBackend:
             ledger.order_for_findings(
                 insp.site_id, states, ordered_on=ledger.today(), issued_by=self.inspector
             )
-        return [self._view_state(s) for s in states if s.status is not None]
+        return self._view_states(s for s in states if s.status is not None)
 
     # --- findings ----------------------------------------------------------------------------
 
     @_locked
     def finding(self, finding_id: str) -> FindingView:
         """A hazard with its history and orders."""
-        return self._view_state(self.ledger.finding(finding_id))
+        return self._view_states([self.ledger.finding(finding_id)])[0]
 
     @_locked
     def set_plan(self, finding_id: str, plan: FivePlan) -> None:
@@ -336,7 +340,7 @@ class LedgerBackend:
     @_locked
     def unresolved(self) -> list[FindingView]:
         """The ledger's open-findings query (overdue first)."""
-        return [self._view_row(r) for r in self.ledger.open_findings()]
+        return self._views(self.ledger.open_findings())
 
     # --- sync ------------------------------------------------------------------------------
 
@@ -392,43 +396,57 @@ class LedgerBackend:
 
     # --- views -------------------------------------------------------------------------------
 
-    def _view_state(self, state: FindingState) -> FindingView:
-        if state.status is None:
-            raise InputError(f"{state.title} 不是隐患，无需整改 / not a hazard: nothing to rectify")
+    def _view_states(self, states: Iterable[FindingState]) -> list[FindingView]:
+        """The views of hazard findings; one that is not a hazard is an :class:`InputError`."""
         proj = self.ledger.projection
-        return self._view_row(finding_row(proj, state, self.ledger.today()))
+        today = self.ledger.today()
+        rows = []
+        for state in states:
+            if state.status is None:
+                raise InputError(
+                    f"{state.title} 不是隐患，无需整改 / not a hazard: nothing to rectify"
+                )
+            rows.append(finding_row(proj, state, today))
+        return self._views(rows)
 
-    def _view_row(self, row: FindingRow) -> FindingView:
+    def _views(self, rows: Sequence[FindingRow]) -> list[FindingView]:
+        """The views of ``rows``, with every order grouped by its finding once for all of them
+        (``Ledger.projection`` checks the ledger's files: it is read once too)."""
         proj = self.ledger.projection
-        state = proj.findings[row.finding_id]
-        orders = sorted(
-            (o for o in proj.orders.values() if o.finding_id == row.finding_id),
-            key=lambda o: (o.ordered_on, o.id),
-        )
-        plan = None
-        if row.plan is not None:
-            p = row.plan
-            plan = FivePlan(
-                p.responsible_person, p.measures, p.funds, p.deadline, p.contingency_plan
-            )
-        return FindingView(
-            id=row.finding_id,
-            site_id=row.site_id,
-            site_name=row.site_name,
-            county=row.county,
-            inspection_id=row.inspection_id,
-            finding=state.finding(),
-            status=row.status.value,
-            deadline=row.deadline,
-            overdue=row.overdue,
-            history=tuple(
-                HistoryEntry(parse_time(s.time), s.action, s.actor, s.note) for s in state.history
-            ),
-            orders=tuple(
-                OrderView(o.id, o.kind, o.ordered_on, o.lifted_on, o.lift_basis) for o in orders
-            ),
-            plan=plan,
-        )
+        orders: dict[str | None, list[OrderState]] = {}
+        for order in proj.orders.values():
+            orders.setdefault(order.finding_id, []).append(order)
+        return [
+            _view(proj.findings[row.finding_id], row, orders.get(row.finding_id, ()))
+            for row in rows
+        ]
+
+
+def _view(state: FindingState, row: FindingRow, orders: Iterable[OrderState]) -> FindingView:
+    """A finding's view from its state, its ledger row and its orders (in any order)."""
+    plan = None
+    if row.plan is not None:
+        p = row.plan
+        plan = FivePlan(p.responsible_person, p.measures, p.funds, p.deadline, p.contingency_plan)
+    return FindingView(
+        id=row.finding_id,
+        site_id=row.site_id,
+        site_name=row.site_name,
+        county=row.county,
+        inspection_id=row.inspection_id,
+        finding=state.finding(),
+        status=row.status.value,
+        deadline=row.deadline,
+        overdue=row.overdue,
+        history=tuple(
+            HistoryEntry(parse_time(s.time), s.action, s.actor, s.note) for s in state.history
+        ),
+        orders=tuple(
+            OrderView(o.id, o.kind, o.ordered_on, o.lifted_on, o.lift_basis)
+            for o in sorted(orders, key=lambda o: (o.ordered_on, o.id))
+        ),
+        plan=plan,
+    )
 
 
 def _outcome(summary: Summary, *, path: str = "") -> SyncOutcome:

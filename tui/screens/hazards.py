@@ -1,7 +1,15 @@
-"""Office view: every unresolved hazard, overdue first, filtered by county and level."""
+"""Office view: every unresolved hazard, overdue first, filtered by county and level.
+
+The list is one :class:`~tui.widgets.table.FixedTable` (every column has a fixed width), which
+skips DataTable's measuring of every cell: the city's 3,099 open hazards took 0.5 s of the
+screen's 1.1 s to measure. The list is read with the cyclic garbage collector paused
+(:func:`_collector_paused`)."""
 
 from __future__ import annotations
 
+import contextlib
+import gc
+from collections.abc import Iterator
 from typing import ClassVar
 
 from rich.markup import escape
@@ -14,6 +22,7 @@ from textual.widgets import DataTable, Footer, Header, Label, Select
 from tui.backend import FindingView
 from tui.format import level_text, status_text
 from tui.screens.base import ReloadingScreen
+from tui.widgets.table import FixedTable
 
 
 class HazardsScreen(ReloadingScreen):
@@ -48,7 +57,7 @@ class HazardsScreen(ReloadingScreen):
                 allow_blank=False,
             )
             yield Label("", id="hz-count")
-        yield DataTable[str](id="hazards", cursor_type="row", zebra_stripes=True)
+        yield FixedTable(id="hazards", cursor_type="row", zebra_stripes=True)
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -56,6 +65,7 @@ class HazardsScreen(ReloadingScreen):
         t = self.t
         self.sub_title = t("hazards.title")
         table = self.query_one("#hazards", DataTable)
+        # fixed widths (FixedTable measures nothing): long names and titles are clipped
         widths = {"county": 6, "site": 16, "level": 4, "title": 18, "deadline": 10, "status": 12}
         for key, width in widths.items():
             table.add_column(t(f"hazards.col.{key}"), key=key, width=width)
@@ -70,6 +80,10 @@ class HazardsScreen(ReloadingScreen):
 
     def reload(self) -> None:
         """Query the ledger again."""
+        with _collector_paused():
+            self._reload()
+
+    def _reload(self) -> None:
         self._all = self.ui.guard(self.backend.unresolved) or []
         counties: list[str] = []
         for fv in self._all:
@@ -138,3 +152,23 @@ class HazardsScreen(ReloadingScreen):
     def action_back(self) -> None:
         """Back to the sites."""
         self.app.pop_screen()
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector, for reading the whole list.
+
+    The city's 3,099 hazards make about 150,000 objects (the views, their findings, the rows).
+    While they are made, the collector goes over every object the app holds two or three times
+    (each time the new ones outnumber a quarter of the old: the site list's 20,000 rows
+    among them), 0.4-0.6 s; paused, it goes over the new ones once, after. Nothing is frozen
+    (unlike ``inspect_engine.storage.gc_paused``): this screen's objects must be collected once
+    it is closed.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()

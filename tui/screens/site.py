@@ -1,4 +1,7 @@
-"""One site: its record, its past inspections and its open findings; start or resume a walk."""
+"""One site: its record, its past inspections and its open findings; start or resume a walk.
+
+Both tables are :class:`~tui.widgets.table.FixedTable` (fixed-width columns, one-line rows), as
+the site list is: a long history is listed without DataTable measuring every cell."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from tui.format import finding_cells
 from tui.screens.base import ReloadingScreen
 from tui.screens.dialogs import MessageDialog
 from tui.screens.start import StartDialog, StartRequest
+from tui.widgets.table import FixedTable
 
 
 class SiteScreen(ReloadingScreen):
@@ -38,16 +42,17 @@ class SiteScreen(ReloadingScreen):
         with VerticalScroll(id="site-body"):
             yield Static("", id="record")
             yield Label(self.t("site.findings"), classes="section-title")
-            yield DataTable[str](id="findings", cursor_type="row", show_cursor=True)
+            yield FixedTable(id="findings", cursor_type="row", show_cursor=True)
             yield Label(self.t("site.inspections"), classes="section-title")
-            yield DataTable[str](id="inspections", cursor_type="row", show_cursor=False)
+            yield FixedTable(id="inspections", cursor_type="row", show_cursor=False)
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         """Fill the record and the tables."""
         t = self.t
         findings = self.query_one("#findings", DataTable)
-        # fixed widths: every column fits 80 cells; long titles are clipped
+        # fixed widths (FixedTable measures nothing): every column fits 80 cells; long titles
+        # are clipped
         findings.add_column(t("site.col.level"), key="level", width=7)
         findings.add_column(t("site.col.title"), key="title", width=32)
         findings.add_column(t("site.col.deadline"), key="deadline", width=10)
@@ -89,8 +94,7 @@ class SiteScreen(ReloadingScreen):
         self._findings = self.ui.guard(self.backend.site_findings, self.site_id) or []
         table = self.query_one("#findings", DataTable)
         table.clear()
-        for fv in self._findings:
-            table.add_row(*finding_cells(fv, self.t))
+        table.add_rows(finding_cells(fv, self.t) for fv in self._findings)
         if not self._findings:
             table.add_row("", t("site.no_findings"), "", "")
 
@@ -98,15 +102,19 @@ class SiteScreen(ReloadingScreen):
         packs = {p.id: p for p in self.ui.guard(self.backend.packs) or []}
         table = self.query_one("#inspections", DataTable)
         table.clear()
+        rows = []
         for info in self._inspections:
             pack = packs.get(info.pack_id)
-            table.add_row(
-                info.started.strftime("%Y-%m-%d"),
-                t.text(pack.manifest.title) if pack else info.pack_id,
-                t(f"method.{info.method}") if t.has(f"method.{info.method}") else info.method,
-                t(f"insp.{info.state}"),
-                str(info.findings),
+            rows.append(
+                (
+                    info.started.strftime("%Y-%m-%d"),
+                    t.text(pack.manifest.title) if pack else info.pack_id,
+                    t(f"method.{info.method}") if t.has(f"method.{info.method}") else info.method,
+                    t(f"insp.{info.state}"),
+                    str(info.findings),
+                )
             )
+        table.add_rows(rows)
         if not self._inspections:
             table.add_row(t("site.no_inspections"), "", "", "", "")
 

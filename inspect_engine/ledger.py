@@ -290,6 +290,10 @@ class Ledger:
         self._apply_later = False
         """Set by :meth:`import_events` while its batch folds: the projection is brought up to
         date after the fold, so the state is saved after that."""
+        self._saved: tuple[int, tuple[int, str, int] | None] | None = None
+        """What the saved state on disk covers, when this ledger read or wrote it: how many events
+        (the first ones, sealed then ``ledger.db``'s) and the last of them in the projection's
+        order. An import sorting after that can rebuild from it (:meth:`_rebuild_from_saved`)."""
         self._state_due = False
         """The saved state is missing or cannot be brought up to date by applying newer events:
         save one at the next chance (after a fold, the journal empty)."""
@@ -519,6 +523,7 @@ class Ledger:
         self._keys = self._file_keys()
         self._dirty = False
         self._state_due = True
+        self._saved = None
 
     def _load_saved(self) -> bool:
         """Load from the saved state (:mod:`inspect_engine.statefile`) if it is usable: its basis
@@ -617,6 +622,7 @@ class Ledger:
         self._keys = self._file_keys()
         self._dirty = False
         self._state_due = False
+        self._saved = (state.events, state.max_order)
         self.state_note = ""
         return True
 
@@ -646,6 +652,33 @@ class Ledger:
                 return f"{path}: not the segment ledger.db references"
             self._seg_ok[ref.name] = key
         return ""
+
+    def _rebuild_from_saved(self, first: tuple[int, str, int]) -> Projection | None:
+        """The projection of every event, rebuilt from the saved state when that equals a
+        replay: the state covers the first events and every other event sorts after its last
+        one (``first``, the earliest imported, included; the others did when they were applied
+        or when the state was used). 0.7 s at city scale instead of reading and replaying
+        500,000 events (5 s), and the state stays valid, so it is not saved again. ``None``
+        when it cannot be used (none, another, events sorting earlier: a laptop that synced
+        before the state was saved)."""
+        if self._saved is None:
+            return None
+        covered, last = self._saved
+        if last is None or first <= last or covered < self._off:
+            return None
+        try:
+            state, _ = read_state(self.data_dir / STATE_FILE, self.ops)
+        except OSError:
+            return None
+        if state is None or state.events != covered or state.max_order != last:
+            return None
+        newer = sorted(self._events[covered - self._off :], key=ORDER_KEY)
+        if newer and newer[0].order <= last:  # pragma: no cover - see the docstring
+            return None
+        proj = state.projection
+        for event in newer:
+            proj.apply(event)
+        return proj
 
     def _count(self) -> int:
         """How many events the ledger holds (journal and an unfinished batch included)."""
@@ -711,6 +744,7 @@ class Ledger:
             self._state_due = True
             return
         self._state_due = False
+        self._saved = (state.events, state.max_order)
 
     def _segment_stats(self) -> dict[str, SegStat]:
         """Size and modification time of each referenced segment (all known good: read,
@@ -1585,10 +1619,13 @@ class Ledger:
                 for ev in ordered:
                     self._proj.apply(ev)
             else:
-                events = self._all_events()
                 self._proj = Projection()  # not two projections in memory at once
-                self._proj = Projection.build(events)
-                self._state_due = True
+                rebuilt = self._rebuild_from_saved(ordered[0].order)
+                if rebuilt is not None:
+                    self._proj = rebuilt
+                else:
+                    self._proj = Projection.build(self._all_events())
+                    self._state_due = True
             self._max_order = max(self._max_order or ordered[-1].order, ordered[-1].order)
         if self._state_due:
             self._save_state()

@@ -323,3 +323,33 @@ def test_segments_unchanged_since_the_save_are_not_hashed_again(tmp_path: Path) 
         with pytest.raises(LedgerDamaged):
             led.events()
     assert not verify_data_dir(hub_dir).ok
+
+
+def test_an_import_sorting_after_the_saved_state_rebuilds_from_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A laptop that pulled after the state was saved sends events that sort before the hub's
+    newest but after the state's last: the import rebuilds from the state (no sealed event
+    read, the state not rewritten), equal to a replay; the next open uses that state."""
+    hub_dir, _ = _city(tmp_path)
+    monkeypatch.setattr(ledger_module, "SEAL_AT", 10_000)  # no seal (and save) from here
+    late = Ledger.open(tmp_path / "late", clock=kit.clock(), actor="王六")
+    with Ledger.open(hub_dir, clock=kit.clock(), actor="office") as hub:
+        late.import_events(hub.events())  # the pull
+    _inspect(late, "S0002")  # sorts after everything the hub had at the pull
+    saved = (hub_dir / STATE_FILE).read_bytes()
+    with Ledger.open(hub_dir, clock=kit.clock(), actor="office") as hub:
+        assert hub.state_note == ""
+        for n in (10, 11, 12, 13):  # the hub's own work meanwhile: sorts among the laptop's
+            hub.register_sites([kit.site(n)])
+        mine = [e for e in late.events() if e.device_id == late.device_id]
+        assert hub._max_order is not None  # noqa: SLF001
+        assert mine[0].order < hub._max_order  # noqa: SLF001 - out of order: not on top
+        result = hub.import_events(mine)  # a laptop's bundle: its own events
+        assert result.new == len(mine)
+        assert hub._off > 0  # noqa: SLF001 - rebuilt from the state: no sealed event read
+        got = dump_projection(hub.projection)
+    late.close()
+    assert (hub_dir / STATE_FILE).read_bytes() == saved
+    assert got == _replayed(hub_dir)
+    assert _opened(hub_dir, readonly=True) == (got, "")

@@ -130,9 +130,8 @@ from inspect_engine.statefile import (
     SegStat,
     SortedIds,
     basis_of,
-    events_digest,
+    covers,
     read_state,
-    refs_digest,
     seg_stat,
     write_state,
 )
@@ -562,15 +561,9 @@ class Ledger:
         if problems or bad:
             return False
         main_events = [ev for _, ev in pairs]
-        b = state.basis
-        sealed = sum(r.records for r in refs)
-        if (
-            b.refs != refs_digest(refs)
-            or state.sealed != sealed
-            or b.main > len(main_events)
-            or state.events != sealed + b.main
-            or b.main_digest != events_digest(main_events[: b.main])
-        ):
+        covered = state.basis.main
+        sealed = state.sealed
+        if not covers(state, refs, main_events):
             self.state_note = "saved state is of other events (older or newer)"
             return False
         changed = self._check_segments(refs, state.segments)
@@ -578,7 +571,7 @@ class Ledger:
             self.state_note = changed
             return False
         heads = dict(state.heads)
-        newer = main_events[b.main :]
+        newer = main_events[covered:]
         ids: dict[str, str] = {}
         for ev in newer:
             if link_problem(heads.get(ev.device_id), ev) is not None or ev.event_id in state.ids:
@@ -1448,40 +1441,43 @@ class Ledger:
         answers; answers are most of a ledger (431,005 of 522,292 events in the city benchmark),
         so this replays in about half the time.
         """
-        if cutoff.tzinfo is None:
-            raise InputError("the cut-off time must be timezone-aware")
-        with self._mutex:
-            self._ensure_current()
-            key = (cutoff, answers, self._keys, self._count())
-            cached = self._as_of.get((cutoff, answers))
-            if cached is not None and cached[0] == key:
-                return cached[1]
-            skip = "" if answers else "inspection.answered"
+        skip = "" if answers else "inspection.answered"
+
+        def replay() -> Projection:
             with gc_paused():
-                proj = Projection.build(
+                return Projection.build(
                     e for e in self._all_events() if e.kind != skip and e.at <= cutoff
                 )
-            if len(self._as_of) >= 8:
-                self._as_of.clear()
-            self._as_of[(cutoff, answers)] = (key, proj)
-            return proj
+
+        return self._view_at(cutoff, answers, replay)
 
     def state_at(self, cutoff: dt.datetime) -> Projection:
         """The state as of ``cutoff`` (aware) from the projection's recorded histories, without
         answers (:func:`inspect_engine.asof.as_of`; the projection itself when nothing in it is
         later): what reports read. Cached until the ledger changes. Treat it as read-only."""
+        return self._view_at(
+            cutoff,
+            "state_at",
+            lambda: as_of(self._proj, cutoff) if later_than(self._proj, cutoff) else self._proj,
+        )
+
+    def _view_at(
+        self, cutoff: dt.datetime, kind: object, build: Callable[[], Projection]
+    ) -> Projection:
+        """The state as of ``cutoff`` that ``build`` makes (called with the ledger current),
+        cached by ``(cutoff, kind)`` until the ledger changes; at most 8 kept."""
         if cutoff.tzinfo is None:
             raise InputError("the cut-off time must be timezone-aware")
         with self._mutex:
             self._ensure_current()
-            key = (cutoff, "state_at", self._keys, self._count(), id(self._proj))
-            cached = self._as_of.get((cutoff, "state_at"))
+            key = (self._keys, self._count(), id(self._proj))
+            cached = self._as_of.get((cutoff, kind))
             if cached is not None and cached[0] == key:
                 return cached[1]
-            proj = as_of(self._proj, cutoff) if later_than(self._proj, cutoff) else self._proj
+            proj = build()
             if len(self._as_of) >= 8:
                 self._as_of.clear()
-            self._as_of[(cutoff, "state_at")] = (key, proj)
+            self._as_of[(cutoff, kind)] = (key, proj)
             return proj
 
     def status_counts(self, as_of: dt.datetime | None = None) -> StatusCounts:

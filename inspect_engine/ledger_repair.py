@@ -42,10 +42,9 @@ from inspect_engine.projection import (
 )
 from inspect_engine.statefile import (
     STATE_FILE,
+    covers,
     dump_projection,
-    events_digest,
     read_state,
-    refs_digest,
 )
 from inspect_engine.storage import (
     SEGMENT_DIR,
@@ -165,14 +164,7 @@ def _check_state(
     state, why = read_state(file, ops)
     if state is None:
         return f"{why} (the next writable open saves one)"
-    b = state.basis
-    main = events[n_sealed:]
-    if (
-        b.refs != refs_digest(refs)
-        or state.sealed != n_sealed
-        or b.main > len(main)
-        or b.main_digest != events_digest(main[: b.main])
-    ):
+    if not covers(state, refs, events[n_sealed:]):
         return "saved state is of other events: not used (the next writable open saves one)"
     replay = Projection.build(events[: state.events])
     if dump_projection(replay) != dump_projection(state.projection):

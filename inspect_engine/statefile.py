@@ -109,6 +109,20 @@ def events_digest(events: Iterable[Event]) -> str:
     return h.hexdigest()
 
 
+def covers(state: SavedState, refs: Sequence[SegmentRef], main_events: Sequence[Event]) -> bool:
+    """Whether ``state`` summarises the ledger whose ``ledger.db`` names ``refs`` and holds
+    ``main_events`` (in file order): the same sealed segments and the first of these events."""
+    b = state.basis
+    sealed = sum(r.records for r in refs)
+    return (
+        b.refs == refs_digest(refs)
+        and state.sealed == sealed
+        and b.main <= len(main_events)
+        and state.events == sealed + b.main
+        and b.main_digest == events_digest(main_events[: b.main])
+    )
+
+
 def basis_of(refs: Sequence[SegmentRef], main_events: Sequence[Event]) -> Basis:
     """The basis of a state covering ``refs`` and all of ``main_events``."""
     return Basis(refs_digest(refs), len(main_events), events_digest(main_events))

@@ -210,8 +210,13 @@ class FindingState:
     id: str
     inspection_id: str
     site_id: str
-    data: dict[str, Any]
-    """The finding exactly as submitted (``Finding.model_dump(mode="json")``)."""
+    pack_id: str
+    pack_version: str
+    """The pack (id and version) whose rule made the finding: what reports group and look up
+    sections by, without reading :attr:`data`."""
+    _data: dict[str, Any] | None = field(repr=False)
+    """The finding exactly as submitted (read it as :attr:`data`); ``None`` until decoded when
+    loaded from a saved state (``_load_data`` set instead)."""
     rule_id: str
     level: str
     hazard: bool
@@ -223,6 +228,25 @@ class FindingState:
     plan: FiveImplementations | None = None
     history: list[Step] = field(default_factory=list)
     closed_at: str | None = None
+    _load_data: Callable[[], dict[str, Any]] | None = field(default=None, repr=False, compare=False)
+    """Set instead of ``_data`` by :mod:`inspect_engine.statefile`: the finding's document is
+    decoded the first time it is read (a report or a list reads a few of 12,000)."""
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The finding exactly as submitted (``Finding.model_dump(mode="json")``; decoded on
+        first read when loaded from a saved state; never mutate it)."""
+        data = self._data
+        if data is None:
+            assert self._load_data is not None
+            data = self._data = self._load_data()
+            self._load_data = None
+        return data
+
+    @property
+    def data_loaded(self) -> bool:
+        """Whether :attr:`data` is decoded already (the saved state re-encodes the rest)."""
+        return self._data is not None
 
     @property
     def deadline(self) -> dt.date:
@@ -619,7 +643,9 @@ class Projection:
                 id=sub.finding_id,
                 inspection_id=insp.id,
                 site_id=insp.site_id,
-                data=sub.finding,
+                pack_id=core.pack_id,
+                pack_version=core.pack_version,
+                _data=sub.finding,
                 rule_id=core.rule_id,
                 level=core.level,
                 hazard=core.hazard,

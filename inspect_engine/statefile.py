@@ -73,7 +73,7 @@ STATE_FILE = "state.db"
 """The saved projection, in the data directory."""
 STATE_KIND = "state"
 """The ``kind`` in its header."""
-CODEC = 4
+CODEC = 5
 """The encoding of the projection in the file: a state of another codec is not read (the ledger
 replays and saves a new one). Bump it whenever a projection type gains, loses or changes a
 field."""
@@ -314,12 +314,23 @@ def _step(s: Step) -> list[Any]:
             _plan(s.plan), s.base]  # fmt: skip
 
 
-def _finding_doc(f: FindingState) -> dict[str, Any]:
+def _data_text(f: FindingState) -> str:
+    """A finding's document as JSON text, as read if never decoded."""
+    if not f.data_loaded and isinstance(f._load_data, _LazyData):  # noqa: SLF001
+        return f._load_data.raw  # noqa: SLF001
+    return to_json(f.data).decode()
+
+
+def _finding_doc(f: FindingState, data: Any = None) -> dict[str, Any]:
+    """A finding's record; its document as JSON text (``data`` not given: the state file keeps
+    it encoded, :class:`_LazyData`) or as ``data``."""
     return {
         "id": f.id,
         "inspection_id": f.inspection_id,
         "site_id": f.site_id,
-        "data": f.data,
+        "pack_id": f.pack_id,
+        "pack_version": f.pack_version,
+        "data": _data_text(f) if data is None else data,
         "rule_id": f.rule_id,
         "level": f.level,
         "hazard": f.hazard,
@@ -491,6 +502,25 @@ class _LazyAnswers:
             raise ValueError(f"{STATE_FILE}: answers do not decode ({err})") from err
 
 
+class _LazyData:
+    """Decodes one finding's document (kept as JSON text in its record) when first read: a
+    third of a city state's bytes, and what its readers seldom need."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: str) -> None:
+        self.raw = raw
+
+    def __call__(self) -> dict[str, Any]:
+        try:
+            data = from_json(self.raw)
+        except ValueError as err:
+            raise ValueError(f"{STATE_FILE}: a finding does not decode ({err})") from err
+        if not isinstance(data, dict):
+            raise ValueError(f"{STATE_FILE}: a finding is not a JSON object")
+        return data
+
+
 def _opt_plan(doc: Any) -> FiveImplementations | None:
     return None if doc is None else FiveImplementations.model_validate(doc)
 
@@ -560,7 +590,10 @@ def _decode_one(table: str, doc: dict[str, Any]) -> Any:
                     "base": base,
                 }
                 history.append(step)
-            status = doc["status"]
+            status, text = doc["status"], doc.pop("data")
+            if type(text) is not str:
+                raise _Bad("findings: a document that is not kept as text")
+            doc["_data"], doc["_load_data"] = None, _LazyData(text)
             doc["rule_deadline"] = dt.date.fromisoformat(doc["rule_deadline"])
             doc["status"] = None if status is None else _STATUS[status]
             doc["plan"] = _opt_plan(doc["plan"])
@@ -612,7 +645,11 @@ def read_state(path: Path, ops: FileOps) -> tuple[SavedState | None, str]:
     try:
         with gc_paused():
             parsed = parse_file(
-                got[0], str(path), STATE_KIND, convert=_decode, raw_tables=("answers", "ids")
+                got[0],
+                str(path),
+                STATE_KIND,
+                convert=_decode,
+                raw_tables=("answers", "ids"),
             )
     except _Bad as err:
         return None, f"saved state does not decode: {err}"
@@ -680,7 +717,7 @@ def dump_projection(proj: Projection) -> bytes:
             }  # fmt: skip
             for i in proj.inspections.values()
         ],
-        "findings": [_finding_doc(f) for f in proj.findings.values()],
+        "findings": [_finding_doc(f, f.data) for f in proj.findings.values()],
         "orders": [_order_doc(o) for o in proj.orders.values()],
         "rejected": [
             [r.event_id, r.device_id, r.seq, r.kind, r.reason, r.time] for r in proj.rejected

@@ -476,7 +476,7 @@ def _major_table(gathered: InScope, index: PackIndex) -> Table:
         measures = "；".join(
             index.order_label(o.kind) + ("" if o.in_force else "（已解除）") for o in orders
         )
-        section = index.section(finding_pack(f), str(f.data.get("pack_version", "")), f.rule_id)
+        section = index.section(finding_pack(f), f.pack_version, f.rule_id)
         rows.append(
             (
                 n,

@@ -254,7 +254,7 @@ def site_of(proj: Projection, site_id: str) -> Site | None:
 
 def finding_pack(f: FindingState) -> str:
     """The pack a finding was judged under."""
-    return str(f.data.get("pack_id", ""))
+    return f.pack_id
 
 
 def hazards_in_scope(
@@ -444,9 +444,7 @@ def finding_keys(by: str, f: FindingState, site: Site | None, packs: PackIndex) 
         return [pack_key(packs, finding_pack(f))]
     if by == "section":
         pack_id = finding_pack(f)
-        pos, section_id, label = packs.section(
-            pack_id, str(f.data.get("pack_version", "")), f.rule_id
-        )
+        pos, section_id, label = packs.section(pack_id, f.pack_version, f.rule_id)
         shown = label if label == UNKNOWN_SECTION else f"{packs.pack_label(pack_id)} {label}"
         return [(pack_id, pos, section_id, shown)]
     if by == "level":
@@ -764,7 +762,7 @@ class _Grouping:
         if self.by == "pack":
             return finding_pack(f)
         if self.by == "section":
-            return (finding_pack(f), str(f.data.get("pack_version", "")), f.rule_id)
+            return (finding_pack(f), f.pack_version, f.rule_id)
         return f.level
 
     def keys(self, f: FindingState | None, site: Site | None) -> list[Key]:

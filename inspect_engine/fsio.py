@@ -47,12 +47,16 @@ class FileOps:
         try:
             st = os.fstat(fd)
             chunks: list[bytes] = []
+            # The whole file in one read (one more byte than its size sees the end, or that it
+            # grew), then in pieces if it did: joining pieces copies a 100 MB state once more.
+            want = st.st_size + 1
             while True:
-                chunk = os.read(fd, 1 << 20)
+                chunk = os.read(fd, want)
                 if not chunk:
                     break
                 chunks.append(chunk)
-            return b"".join(chunks), st
+                want = 1 << 20
+            return (chunks[0] if len(chunks) == 1 else b"".join(chunks)), st
         finally:
             os.close(fd)
 

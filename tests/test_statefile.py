@@ -150,6 +150,28 @@ def test_sealed_events_are_read_only_when_asked(tmp_path: Path) -> None:
             hub.import_events([forged])
 
 
+def test_answers_are_read_from_the_state_only_when_asked(tmp_path: Path) -> None:
+    """The open parses no line of the answers table (the state's last); an inspection's answers
+    are found, checked and decoded when read, and equal the replay's."""
+    hub_dir, _ = _city(tmp_path)
+    with Ledger.open(hub_dir, readonly=True) as led:
+        replay = Projection.build(led.events())
+    with Ledger.open(hub_dir, readonly=True) as led:
+        assert led.state_note == ""
+        sealed = [i for i in led.projection.inspections.values() if i.sealed]
+        assert len(sealed) >= 2
+        loaders = [i._load_answers for i in sealed]  # noqa: SLF001
+        assert all(isinstance(x, statefile._LazyAnswers) for x in loaders)  # noqa: SLF001
+        lines = loaders[0].lines  # type: ignore[union-attr]
+        assert lines._starts is None  # noqa: SLF001 - not even indexed at open
+        last = sealed[-1]
+        assert last.answers == replay.inspections[last.id].answers
+        assert lines._starts is not None  # noqa: SLF001
+        assert not sealed[0].answers_loaded
+        for insp in sealed:
+            assert insp.answers == replay.inspections[insp.id].answers
+
+
 def test_the_state_is_used_only_for_the_events_it_names(tmp_path: Path) -> None:
     """A state saved before newer folds still serves (the newer events apply on top); one of
     other events (ledger.db rolled back to a backup's segments) is not used; the journal's events
@@ -173,7 +195,7 @@ def test_the_state_is_used_only_for_the_events_it_names(tmp_path: Path) -> None:
     assert got == _replayed(other)
 
 
-@pytest.mark.parametrize("damage", ["flip", "truncate", "codec", "garbage"])
+@pytest.mark.parametrize("damage", ["flip", "flip_answers", "truncate", "codec", "garbage"])
 def test_a_damaged_state_is_not_used_and_a_writable_open_replaces_it(
     tmp_path: Path, damage: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -184,6 +206,8 @@ def test_a_damaged_state_is_not_used_and_a_writable_open_replaces_it(
     data = bytearray(path.read_bytes())
     if damage == "flip":
         data[len(data) // 2] ^= 0x01
+    elif damage == "flip_answers":  # in the table the open does not parse: the SHA-256 sees it
+        data[data.index(b'{"t":"answers"') + 40] ^= 0x01
     elif damage == "truncate":
         del data[len(data) * 2 // 3 :]
     elif damage == "garbage":

@@ -74,7 +74,7 @@ STATE_FILE = "state.db"
 """The saved projection, in the data directory."""
 STATE_KIND = "state"
 """The ``kind`` in its header."""
-CODEC = 6
+CODEC = 7
 """The encoding of the projection in the file: a state of another codec is not read (the ledger
 replays and saves a new one). Bump it whenever a projection type gains, loses or changes a
 field."""
@@ -315,23 +315,21 @@ def _step(s: Step) -> list[Any]:
             _plan(s.plan), s.base]  # fmt: skip
 
 
-def _data_text(f: FindingState) -> str:
-    """A finding's document as JSON text, as read if never decoded."""
+def _data_doc(f: FindingState) -> dict[str, Any] | bytes:
+    """The ``fdata`` record of a finding: its document, as read if never decoded."""
     if not f.data_loaded and isinstance(f._load_data, _LazyData):  # noqa: SLF001
-        return f._load_data.raw  # noqa: SLF001
-    return to_json(f.data).decode()
+        return f._load_data.raw()  # noqa: SLF001
+    return f.data
 
 
-def _finding_doc(f: FindingState, data: Any = None) -> dict[str, Any]:
-    """A finding's record; its document as JSON text (``data`` not given: the state file keeps
-    it encoded, :class:`_LazyData`) or as ``data``."""
+def _finding_doc(f: FindingState) -> dict[str, Any]:
+    """A finding's record, without its document (in the ``fdata`` table, row by row)."""
     return {
         "id": f.id,
         "inspection_id": f.inspection_id,
         "site_id": f.site_id,
         "pack_id": f.pack_id,
         "pack_version": f.pack_version,
-        "data": _data_text(f) if data is None else data,
         "rule_id": f.rule_id,
         "level": f.level,
         "hazard": f.hazard,
@@ -425,7 +423,8 @@ def _tables(state: SavedState) -> Iterator[tuple[str, Iterable[Any]]]:
             for e in proj.enrollments
         ),
     )
-    # last: the open reads none of it (read_state, parse_file's tail_table)
+    # last: the open reads none of them (read_state, parse_file's tail_tables)
+    yield ("fdata", (_data_doc(f) for f in proj.findings.values()))
     yield ("answers", (_answers_doc(i) for i in proj.inspections.values() if i.status != "open"))
 
 
@@ -487,17 +486,24 @@ def _answers_of(rows: Any) -> dict[str, Answer]:
     return out
 
 
-class _AnswerLines:
-    """The state's ``answers`` table (its last), kept as read: the open parses none of its lines
-    (46 MB and 25,000 lines in a city, ~0.08 s to check line by line) and relies on the file's
-    SHA-256, which covers them. A line is found, its CRC and shape checked, when the answers of
-    its inspection are first read: row ``n`` is the ``n``-th line."""
+TAIL = ("fdata", "answers")
+"""The tables written last, in this order, that the open does not read (:class:`_Tail`): each
+finding's document (``fdata``, row ``n`` for the ``n``-th finding) and the answers of each sealed
+inspection (``answers``, row ``n`` for the ``n``-th sealed inspection)."""
 
-    __slots__ = ("data", "rows", "_starts")
 
-    def __init__(self, data: bytes, rows: int) -> None:
+class _Tail:
+    """The state's last tables (:data:`TAIL`), kept as read: the open parses none of their lines
+    (a city's 12,000 findings' documents and 25,000 inspections' answers: 77 MB, ~0.1 s to check
+    and parse line by line, seldom read) and relies on the file's SHA-256, which covers them. A
+    line is found, its CRC and shape checked, when its document is first read."""
+
+    __slots__ = ("data", "counts", "_starts")
+
+    def __init__(self, data: bytes, counts: Mapping[str, int]) -> None:
         self.data = data
-        self.rows = rows
+        self.counts = dict(counts)
+        """Lines per table, in :data:`TAIL` order."""
         self._starts: list[int] | None = None
 
     def _index(self) -> list[int]:
@@ -506,41 +512,45 @@ class _AnswerLines:
         while pos < len(data):
             starts.append(pos)
             pos = find(b"\n", pos) + 1
-        if len(starts) != self.rows:  # pragma: no cover - counted the same way by parse_file
-            raise ValueError(f"{STATE_FILE}: {len(starts)} answer lines for {self.rows} rows")
+        if len(starts) != sum(self.counts.values()):  # pragma: no cover - as parse_file counts
+            raise ValueError(f"{STATE_FILE}: {len(starts)} lines after the tables read at open")
         self._starts = starts
         return starts
 
-    def doc(self, row: int) -> bytes:
-        """The JSON document of answers row ``row`` (1-based), its line checked."""
+    def doc(self, table: str, row: int) -> bytes:
+        """The JSON document of ``table``'s row ``row`` (1-based), its line checked."""
         starts = self._starts or self._index()
-        if not 1 <= row <= len(starts):
-            raise ValueError(f"{STATE_FILE}: no answers row {row}")
-        start = starts[row - 1]
+        if not 1 <= row <= self.counts[table]:
+            raise ValueError(f"{STATE_FILE}: no {table} row {row}")
+        skip = 0
+        for name in TAIL:
+            if name == table:
+                break
+            skip += self.counts[name]
+        start = starts[skip + row - 1]
         end = self.data.find(b"\n", start)
         line = self.data[start:end]
         body = line[9:]
         if line[8:9] != b" " or line[:8] != b"%08x" % zlib.crc32(body):
-            raise ValueError(f"{STATE_FILE}: answers row {row}: checksum mismatch")
-        prefix = b'{"t":"answers","id":%d,"doc":' % row
+            raise ValueError(f"{STATE_FILE}: {table} row {row}: checksum mismatch")
+        prefix = b'{"t":"%s","id":%d,"doc":' % (table.encode(), row)
         if not body.startswith(prefix) or not body.endswith(b"}"):
-            raise ValueError(f"{STATE_FILE}: answers row {row}: not an answers record")
+            raise ValueError(f"{STATE_FILE}: {table} row {row}: not a {table} record")
         return body[len(prefix) : -1]
 
 
 class _LazyAnswers:
-    """Decodes one sealed inspection's answers (its row of :class:`_AnswerLines`) when first
-    read."""
+    """Decodes one sealed inspection's answers (its row of the tail) when first read."""
 
-    __slots__ = ("lines", "row")
+    __slots__ = ("tail", "row")
 
-    def __init__(self, lines: _AnswerLines, row: int) -> None:
-        self.lines = lines
+    def __init__(self, tail: _Tail, row: int) -> None:
+        self.tail = tail
         self.row = row
 
     def raw(self) -> bytes:
         """The answers' JSON document, as read."""
-        return self.lines.doc(self.row)
+        return self.tail.doc("answers", self.row)
 
     def __call__(self) -> dict[str, Answer]:
         try:
@@ -551,17 +561,21 @@ class _LazyAnswers:
 
 
 class _LazyData:
-    """Decodes one finding's document (kept as JSON text in its record) when first read: a
-    third of a city state's bytes, and what its readers seldom need."""
+    """Decodes one finding's document (its row of the tail) when first read."""
 
-    __slots__ = ("raw",)
+    __slots__ = ("tail", "row")
 
-    def __init__(self, raw: str) -> None:
-        self.raw = raw
+    def __init__(self, tail: _Tail, row: int) -> None:
+        self.tail = tail
+        self.row = row
+
+    def raw(self) -> bytes:
+        """The document's JSON, as read."""
+        return self.tail.doc("fdata", self.row)
 
     def __call__(self) -> dict[str, Any]:
         try:
-            data = from_json(self.raw)
+            data = from_json(self.raw())
         except ValueError as err:
             raise ValueError(f"{STATE_FILE}: a finding does not decode ({err})") from err
         if not isinstance(data, dict):
@@ -638,10 +652,8 @@ def _decode_one(table: str, doc: dict[str, Any]) -> Any:
                     "base": base,
                 }
                 history.append(step)
-            status, text = doc["status"], doc.pop("data")
-            if type(text) is not str:
-                raise _Bad("findings: a document that is not kept as text")
-            doc["_data"], doc["_load_data"] = None, _LazyData(text)
+            status = doc["status"]
+            doc["_data"], doc["_load_data"] = None, None  # set by read_state: its fdata row
             doc["rule_deadline"] = dt.date.fromisoformat(doc["rule_deadline"])
             doc["status"] = None if status is None else _STATUS[status]
             doc["plan"] = _opt_plan(doc["plan"])
@@ -697,8 +709,8 @@ def read_state(path: Path, ops: FileOps) -> tuple[SavedState | None, str]:
                 str(path),
                 STATE_KIND,
                 convert=_decode,
-                raw_tables=("answers", "ids"),
-                tail_table="answers",
+                raw_tables=("ids", *TAIL),
+                tail_tables=TAIL,
             )
     except _Bad as err:
         return None, f"saved state does not decode: {err}"
@@ -721,7 +733,14 @@ def read_state(path: Path, ops: FileOps) -> tuple[SavedState | None, str]:
         proj = Projection()
         proj.sites = {s.site.id: s for s in _flat(t, "sites")}
         proj.inspections = {i.id: i for i in _flat(t, "inspections")}
-        answers = _AnswerLines(parsed.tail, parsed.tail_records)
+        proj.findings = {f.id: f for f in _flat(t, "findings")}
+        sealed = sum(1 for i in proj.inspections.values() if i.status != "open")
+        if parsed.tail_records != len(proj.findings) + sealed:
+            return None, (
+                f"saved state holds {parsed.tail_records} documents for {len(proj.findings)} "
+                f"findings and {sealed} sealed inspections"
+            )
+        tail = _Tail(parsed.tail, {"fdata": len(proj.findings), "answers": sealed})
         rows = 0
         for insp in proj.inspections.values():
             ref = insp._load_answers  # noqa: SLF001
@@ -729,10 +748,9 @@ def read_state(path: Path, ops: FileOps) -> tuple[SavedState | None, str]:
                 rows += 1
                 if ref.row != rows:
                     return None, f"saved state does not decode: answers row {ref.row} out of order"
-                insp._load_answers = _LazyAnswers(answers, ref.row)  # noqa: SLF001
-        if rows != answers.rows:
-            return None, f"saved state holds {answers.rows} answer rows for {rows} inspections"
-        proj.findings = {f.id: f for f in _flat(t, "findings")}
+                insp._load_answers = _LazyAnswers(tail, ref.row)  # noqa: SLF001
+        for row, f in enumerate(proj.findings.values(), start=1):
+            f._load_data = _LazyData(tail, row)  # noqa: SLF001
         proj.orders = {o.id: o for o in _flat(t, "orders")}
         proj.rejected = _flat(t, "rejected")
         proj.conflicts = _flat(t, "conflicts")
@@ -772,7 +790,7 @@ def dump_projection(proj: Projection) -> bytes:
             }  # fmt: skip
             for i in proj.inspections.values()
         ],
-        "findings": [_finding_doc(f, f.data) for f in proj.findings.values()],
+        "findings": [{**_finding_doc(f), "data": f.data} for f in proj.findings.values()],
         "orders": [_order_doc(o) for o in proj.orders.values()],
         "rejected": [
             [r.event_id, r.device_id, r.seq, r.kind, r.reason, r.time] for r in proj.rejected

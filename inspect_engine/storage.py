@@ -295,7 +295,7 @@ class ParsedFile:
     version: int = FORMAT_VERSION
     """The format version in the header."""
     tail: bytes = b""
-    """The lines of ``parse_file``'s ``tail_table``, as read and unchecked (see there)."""
+    """The lines of ``parse_file``'s ``tail_tables``, as read and unchecked (see there)."""
     tail_records: int = 0
     """How many lines :attr:`tail` holds (counted in the end marker's records)."""
 
@@ -394,7 +394,7 @@ def parse_file(
     *,
     convert: Callable[[str, dict[str, Any]], Any] | None = None,
     raw_tables: Sequence[str] = (),
-    tail_table: str | None = None,
+    tail_tables: Sequence[str] = (),
 ) -> ParsedFile:
     """Parse and check a ledger file's bytes; every problem is located by line.
 
@@ -406,8 +406,8 @@ def parse_file(
     its result stored in the tables instead (the ledger turns event documents into compact
     :class:`~inspect_engine.events.Event` objects at once, so 700,000 documents never coexist).
 
-    ``tail_table`` names a table written last (just before the end marker) whose lines are not
-    read at all: from its first line to the end marker, the file's bytes are kept as
+    ``tail_tables`` names tables written last (just before the end marker) whose lines are not
+    read at all: from the first line of one of them to the end marker, the file's bytes are kept as
     :attr:`ParsedFile.tail` and its lines counted, nothing more. They are checked only by the end
     marker's SHA-256 (which covers them), so whoever reads a line of the tail later must check
     its CRC and shape itself (the saved state's answers: 46 MB in a city, seldom read).
@@ -461,21 +461,17 @@ def parse_file(
     partial = False
     raw_prefixes = tuple(b'{"t":%s,"id":' % json.dumps(t).encode() for t in raw_tables)
     raw_names = dict(zip(raw_prefixes, raw_tables, strict=True))
-    tail_prefix = b'{"t":%s,"id":' % json.dumps(tail_table).encode() if tail_table else None
+    tail_prefixes = tuple(b'{"t":%s,"id":' % json.dumps(t).encode() for t in tail_tables)
     try:
         while pos < size:
-            if (
-                tail_prefix is not None
-                and data.startswith(tail_prefix, pos + 9)
-                and last_start > pos
-            ):
+            if tail_prefixes and data.startswith(tail_prefixes, pos + 9) and last_start > pos:
                 # The tail: up to the last line (the end marker, checked as any other line).
                 count = data.count(b"\n", pos, last_start)
                 result.tail, result.tail_records = data[pos:last_start], count
                 records += count
                 index += count
                 pos = last_start
-                tail_prefix = None
+                tail_prefixes = ()
                 continue
             index += 1
             nl = data.find(b"\n", pos)

@@ -150,9 +150,9 @@ def test_sealed_events_are_read_only_when_asked(tmp_path: Path) -> None:
             hub.import_events([forged])
 
 
-def test_answers_are_read_from_the_state_only_when_asked(tmp_path: Path) -> None:
-    """The open parses no line of the answers table (the state's last); an inspection's answers
-    are found, checked and decoded when read, and equal the replay's."""
+def test_answers_and_documents_are_read_from_the_state_only_when_asked(tmp_path: Path) -> None:
+    """The open parses no line of the state's last tables (findings' documents, sealed answers);
+    each is found, checked and decoded when read, and equals the replay's."""
     hub_dir, _ = _city(tmp_path)
     with Ledger.open(hub_dir, readonly=True) as led:
         replay = Projection.build(led.events())
@@ -162,14 +162,18 @@ def test_answers_are_read_from_the_state_only_when_asked(tmp_path: Path) -> None
         assert len(sealed) >= 2
         loaders = [i._load_answers for i in sealed]  # noqa: SLF001
         assert all(isinstance(x, statefile._LazyAnswers) for x in loaders)  # noqa: SLF001
-        lines = loaders[0].lines  # type: ignore[union-attr]
-        assert lines._starts is None  # noqa: SLF001 - not even indexed at open
+        tail = loaders[0].tail  # type: ignore[union-attr]
+        assert tail._starts is None  # noqa: SLF001 - not even indexed at open
         last = sealed[-1]
         assert last.answers == replay.inspections[last.id].answers
-        assert lines._starts is not None  # noqa: SLF001
+        assert tail._starts is not None  # noqa: SLF001
         assert not sealed[0].answers_loaded
         for insp in sealed:
             assert insp.answers == replay.inspections[insp.id].answers
+        findings = list(led.projection.findings.values())
+        assert findings and not any(f.data_loaded for f in findings)
+        for f in reversed(findings):
+            assert f.data == replay.findings[f.id].data
 
 
 def test_the_state_is_used_only_for_the_events_it_names(tmp_path: Path) -> None:
@@ -195,7 +199,9 @@ def test_the_state_is_used_only_for_the_events_it_names(tmp_path: Path) -> None:
     assert got == _replayed(other)
 
 
-@pytest.mark.parametrize("damage", ["flip", "flip_answers", "truncate", "codec", "garbage"])
+@pytest.mark.parametrize(
+    "damage", ["flip", "flip_fdata", "flip_answers", "truncate", "codec", "garbage"]
+)
 def test_a_damaged_state_is_not_used_and_a_writable_open_replaces_it(
     tmp_path: Path, damage: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -206,8 +212,8 @@ def test_a_damaged_state_is_not_used_and_a_writable_open_replaces_it(
     data = bytearray(path.read_bytes())
     if damage == "flip":
         data[len(data) // 2] ^= 0x01
-    elif damage == "flip_answers":  # in the table the open does not parse: the SHA-256 sees it
-        data[data.index(b'{"t":"answers"') + 40] ^= 0x01
+    elif damage in ("flip_fdata", "flip_answers"):  # not parsed at open: the SHA-256 sees it
+        data[data.index(b'{"t":"%s"' % damage[5:].encode()) + 40] ^= 0x01
     elif damage == "truncate":
         del data[len(data) * 2 // 3 :]
     elif damage == "garbage":

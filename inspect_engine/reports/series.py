@@ -31,9 +31,12 @@ they agree on every week of the fixed ledger.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
+from inspect_engine.asof import CHINA_TIME_TEXT
 from inspect_engine.projection import Projection, Step
 from inspect_engine.rectification import Status
 from inspect_engine.reports.tallies import RECTIFIED, InScope, PackIndex, Scope, gather
@@ -61,60 +64,48 @@ class WeekFigures:
         return self.rectified_cum / self.found_cum if self.found_cum else None
 
 
-@dataclass
-class _Acc:
-    """Per-slot counters; slot 0 is "before the first week", slot k+1 is week k."""
+_FIELDS = 8
+"""Counters per slot of an accumulator, each a run of ``size`` slots in one flat list: found,
+found 重大, rectified, closed, the change in rectified, the change in closed, sites, new sites."""
+_FOUND, _MAJOR, _RECT, _CLOSED, _RECT_DELTA, _CLOSED_DELTA, _SITES, _SITES_NEW = range(_FIELDS)
 
-    size: int
-    found: list[int] = field(default_factory=list)
-    found_major: list[int] = field(default_factory=list)
-    rectified: list[int] = field(default_factory=list)
-    closed: list[int] = field(default_factory=list)
-    rect_delta: list[int] = field(default_factory=list)
-    closed_delta: list[int] = field(default_factory=list)
-    sites: list[int] = field(default_factory=list)
-    sites_new: list[int] = field(default_factory=list)
 
-    def __post_init__(self) -> None:
-        for name in (
-            "found",
-            "found_major",
-            "rectified",
-            "closed",
-            "rect_delta",
-            "closed_delta",
-            "sites",
-            "sites_new",
-        ):
-            setattr(self, name, [0] * self.size)
+def _weeks_of(acc: list[int], size: int) -> list[WeekFigures]:
+    """The weeks of one accumulator (slot 0 is "before the first week", slot ``k + 1`` is week
+    ``k``, the last slot "after the last week")."""
 
-    def weeks(self) -> list[WeekFigures]:
-        out = []
-        found_cum, rect_cum, closed_cum, sites_cum = (
-            self.found[0],
-            self.rect_delta[0],
-            self.closed_delta[0],
-            self.sites_new[0],
-        )
-        for slot in range(1, self.size - 1):
-            found_cum += self.found[slot]
-            rect_cum += self.rect_delta[slot]
-            closed_cum += self.closed_delta[slot]
-            sites_cum += self.sites_new[slot]
-            out.append(
-                WeekFigures(
-                    found=self.found[slot],
-                    found_major=self.found_major[slot],
-                    rectified=self.rectified[slot],
-                    closed=self.closed[slot],
-                    sites=self.sites[slot],
-                    found_cum=found_cum,
-                    rectified_cum=rect_cum,
-                    closed_cum=closed_cum,
-                    sites_cum=sites_cum,
-                )
+    def run(field: int) -> list[int]:
+        return acc[field * size : (field + 1) * size]
+
+    found, major, rect, closed = run(_FOUND), run(_MAJOR), run(_RECT), run(_CLOSED)
+    rect_delta, closed_delta = run(_RECT_DELTA), run(_CLOSED_DELTA)
+    sites, sites_new = run(_SITES), run(_SITES_NEW)
+    out = []
+    found_cum, rect_cum, closed_cum, sites_cum = (
+        found[0],
+        rect_delta[0],
+        closed_delta[0],
+        sites_new[0],
+    )
+    for slot in range(1, size - 1):
+        found_cum += found[slot]
+        rect_cum += rect_delta[slot]
+        closed_cum += closed_delta[slot]
+        sites_cum += sites_new[slot]
+        out.append(
+            WeekFigures(
+                found=found[slot],
+                found_major=major[slot],
+                rectified=rect[slot],
+                closed=closed[slot],
+                sites=sites[slot],
+                found_cum=found_cum,
+                rectified_cum=rect_cum,
+                closed_cum=closed_cum,
+                sites_cum=sites_cum,
             )
-        return out
+        )
+    return out
 
 
 @dataclass
@@ -157,105 +148,125 @@ def series_of(
     key: Callable[[Site | None], str] | None = None,
 ) -> Series:
     """:func:`weekly_series` of a gathering's hazards and submitted inspections (the Friday
-    report's, which its other tables read too)."""
+    report's, which its other tables read too).
+
+    Each hazard's steps are read once (on a city ledger the state's objects are scattered over
+    a large heap: reading 25,000 steps is mostly waiting on memory), their slots worked out as
+    they are read; the submissions' times, copied into the gathering already, are slotted
+    together (:meth:`WeekGrid.slots_text`). ``key`` is asked once per site.
+    """
     size = len(weeks) + 2  # before, the weeks, after
-    total = _Acc(size)
-    by_key: dict[str, _Acc] = {}
-    targets: dict[str, list[_Acc]] = {}  # key → [total, its accumulator]
+    grid = WeekGrid(weeks)
 
-    def accs(site: Site | None) -> list[_Acc]:
+    # one flat accumulator per key (the total is their sum), or the total alone
+    accs: dict[str, list[int]] = {}
+    total = [0] * (_FIELDS * size)
+    of_site: dict[str, list[int]] = {}  # site id → its key's accumulator
+
+    def acc_of(site_id: str, site: Site | None) -> list[int]:
         if key is None:
-            return [total]
-        name = key(site)
-        found = targets.get(name)
-        if found is None:
-            acc = by_key[name] = _Acc(size)
-            found = targets[name] = [total, acc]
-        return found
+            return total
+        acc = of_site.get(site_id)
+        if acc is None:
+            name = key(site)
+            acc = accs.get(name)
+            if acc is None:
+                acc = accs[name] = [0] * (_FIELDS * size)
+            of_site[site_id] = acc
+        return acc
 
-    slot = _Slots(WeekGrid(weeks))
-    for hazard in gathered.hazards:
-        _finding(hazard.finding.history, hazard.marks.major, slot, accs(hazard.site))
+    for f, site, _, marks in gathered.hazards:
+        acc = acc_of(f.site_id, site)
+        history = f.history
+        if history:
+            _finding(history, grid, marks.major, acc, size)
 
-    slots_of: dict[str, set[int]] = {}  # site id → the slots of its submissions
-    site_of: dict[str, Site | None] = {}
-    for insp, site in gathered.submitted:
-        if insp.submitted_at is None:
-            continue
-        s = slot[insp.submitted_at]
-        slots = slots_of.get(insp.site_id)
-        if slots is None:
-            slots_of[insp.site_id], site_of[insp.site_id] = {s}, site
+    submitted = [s for s in gathered.submitted if s.submitted_at is not None]
+    slots = grid.slots_text([s.submitted_at for s in submitted])  # type: ignore[misc]
+    # site id → its site and the slots of its submissions, one bit each
+    masks: dict[str, list[Any]] = {}
+    for (_, site, site_id, _, _), slot in zip(submitted, slots, strict=True):
+        entry = masks.get(site_id)
+        if entry is None:
+            masks[site_id] = [site, 1 << slot]
         else:
-            slots.add(s)
-    for site_id, slots in slots_of.items():
-        first = min(slots)
-        for acc in accs(site_of[site_id]):
-            for s in slots:
-                if s < size:
-                    acc.sites[s] += 1
-            if first < size:
-                acc.sites_new[first] += 1
+            entry[1] |= 1 << slot
+    sites_at, new_at = _SITES * size - 1, _SITES_NEW * size - 1
+    for site_id, (site, mask) in masks.items():
+        acc = acc_of(site_id, site)
+        acc[new_at + (mask & -mask).bit_length()] += 1  # the first submission's slot
+        while mask:
+            low = mask & -mask
+            acc[sites_at + low.bit_length()] += 1
+            mask ^= low
 
+    if key is not None:
+        total = [sum(column) for column in zip(*accs.values(), strict=True)] or total
     return Series(
         weeks=list(weeks),
-        total=total.weeks(),
-        by_key={name: acc.weeks() for name, acc in sorted(by_key.items())},
+        total=_weeks_of(total, size),
+        by_key={name: _weeks_of(acc, size) for name, acc in sorted(accs.items())},
     )
 
 
-class _Slots(dict[str, int]):
-    """Event time (ISO text) → accumulator slot (``WeekGrid.index_text`` + 1: 0 before the first
-    week, ``k + 1`` in week ``k``), each distinct text worked out once."""
+def _finding(history: list[Step], grid: WeekGrid, major: bool, acc: list[int], size: int) -> None:
+    """Add one finding's history to ``acc`` (see the module docstring).
 
-    def __init__(self, grid: WeekGrid) -> None:
-        super().__init__()
-        self.grid = grid
-
-    def __missing__(self, text: str) -> int:
-        found = self[text] = self.grid.index_text(text) + 1
-        return found
-
-
-def _finding(history: list[Step], major: bool, slot: _Slots, targets: list[_Acc]) -> None:
-    """Add one finding's history to the accumulators (see the module docstring)."""
-    size = targets[0].size
-    current = 0  # running maximum of the step slots: the prefix rule
-    rect_before = closed_before = False
-    week_slot = -1
+    A step's slot is the running maximum of the slots of the steps up to it (the prefix rule:
+    the status at a cut-off is the status after the steps before the first later one). Steps
+    in one slot form a group; at the end of each group the status it left is counted: rectified
+    if a report step in the group made it so, closed if a close step did, and the change in the
+    rectified and closed totals since the previous group. Slot ``size - 1`` (after the last
+    week) and anything after it are not counted.
+    """
+    bounds = grid.bounds_text
+    shaped = CHINA_TIME_TEXT.fullmatch if bounds is not None else _never
+    find = bisect.bisect_left
+    last = size - 1
+    text = history[0].time
+    # a slot: WeekGrid.slots_text of one text, written out (25,000 steps on a city ledger)
+    week = find(bounds, text) if shaped(text) else grid.index_text(text) + 1  # type: ignore[arg-type]
+    if week >= last:
+        return
+    acc[_FOUND * size + week] += 1
+    if major:
+        acc[_MAJOR * size + week] += 1
+    rect_before = closed_before = reported = closed_step = False
     status: Status | None = None
-    reported = closed_step = False
-
-    def flush() -> None:
-        nonlocal rect_before, closed_before
-        if week_slot < 0 or week_slot >= size - 1:
-            return
-        rect = status in RECTIFIED
-        closed = status == Status.CLOSED
-        for acc in targets:
+    for step in history:
+        text = step.time
+        slot = find(bounds, text) if shaped(text) else grid.index_text(text) + 1  # type: ignore[arg-type]
+        if slot > week:
+            # the group of ``week`` ends: count the status it left
+            rect, closed = status in RECTIFIED, status == Status.CLOSED
             if rect and reported:
-                acc.rectified[week_slot] += 1
+                acc[_RECT * size + week] += 1
             if closed and closed_step:
-                acc.closed[week_slot] += 1
+                acc[_CLOSED * size + week] += 1
             if rect != rect_before:
-                acc.rect_delta[week_slot] += 1 if rect else -1
+                acc[_RECT_DELTA * size + week] += 1 if rect else -1
             if closed != closed_before:
-                acc.closed_delta[week_slot] += 1 if closed else -1
-        rect_before, closed_before = rect, closed
-
-    for n, step in enumerate(history):
-        current = max(current, slot[step.time])
-        if n == 0:
-            if current < size - 1:
-                for acc in targets:
-                    acc.found[current] += 1
-                    acc.found_major[current] += major
-        if current != week_slot:
-            flush()
-            week_slot, reported, closed_step = current, False, False
+                acc[_CLOSED_DELTA * size + week] += 1 if closed else -1
+            rect_before, closed_before = rect, closed
+            if slot >= last:
+                return
+            week, reported, closed_step = slot, False, False
         status = step.status
-        if step.action == "report":
+        action = step.action
+        if action == "report":
             reported = True
-        elif step.action == "close":
+        elif action == "close":
             closed_step = True
-    flush()
+    rect, closed = status in RECTIFIED, status == Status.CLOSED
+    if rect and reported:
+        acc[_RECT * size + week] += 1
+    if closed and closed_step:
+        acc[_CLOSED * size + week] += 1
+    if rect != rect_before:
+        acc[_RECT_DELTA * size + week] += 1 if rect else -1
+    if closed != closed_before:
+        acc[_CLOSED_DELTA * size + week] += 1 if closed else -1
+
+
+def _never(text: str) -> None:
+    """No text is compared as text (the week bounds have fractions of a second)."""

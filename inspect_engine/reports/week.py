@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from inspect_engine.asof import CHINA_TIME_TEXT, china_time_text
@@ -39,6 +41,10 @@ DUE_TIME = dt.time(12, 0)
 """The report is due at 12:00 on the reporting day."""
 
 WEEK = dt.timedelta(days=7)
+
+_SHAPES = re.compile(rf"(?:{CHINA_TIME_TEXT.pattern})(?:\n(?:{CHINA_TIME_TEXT.pattern}))*")
+"""Texts of :data:`~inspect_engine.asof.CHINA_TIME_TEXT`'s shape joined by newlines (a text of
+that shape holds no newline): checks many texts in one match (:meth:`WeekGrid.slots_text`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +140,12 @@ class WeekGrid:
         self._cutoffs = [w.cutoff for w in weeks]
         self._start = weeks[0].previous
         texts = [china_time_text(at) for at in (self._start, *self._cutoffs)]
-        self._texts = [t for t in texts if t is not None] if None not in texts else None
+        self.bounds_text: list[str] | None = (
+            [t for t in texts if t is not None] if None not in texts else None
+        )
+        """The first week's start and every cut-off as texts in the devices' shape
+        (:data:`~inspect_engine.asof.CHINA_TIME_TEXT`), ``None`` when one has a fraction of a
+        second. A text ``t`` of that shape is in week ``bisect_left(bounds_text, t) - 1``."""
 
     def index(self, at: dt.datetime) -> int:
         """The week ``at`` falls in (see the class docstring)."""
@@ -150,9 +161,35 @@ class WeekGrid:
         as text with the week bounds written the same way (which sorts as the times do); any other
         is parsed, as are all when a bound has a fraction of a second.
         """
-        texts = self._texts
+        texts = self.bounds_text
         if texts is None or not CHINA_TIME_TEXT.fullmatch(text):
             return self.index(parse_time(text))
         if text <= texts[0]:
             return -1
         return bisect.bisect_left(texts, text, 1) - 1
+
+    def slots_text(self, texts: Sequence[str]) -> list[int]:
+        """``index_text(text) + 1`` of each text, in order (0 before the first week, ``k + 1`` in
+        week ``k``): the slots of a weekly series' many times, worked out together.
+
+        When the week bounds are in the devices' shape and so is every text, which one match of
+        the texts joined by newlines shows (a text holding a newline would add one: the count is
+        checked too), each is compared as text with no check of its own: a third of the time of
+        :meth:`index_text` per text on the city's 48,000. Otherwise each distinct text is taken by
+        :meth:`index_text` once.
+        """
+        bounds = self.bounds_text
+        if bounds is not None and texts:
+            joined = "\n".join(texts)
+            if joined.count("\n") == len(texts) - 1 and _SHAPES.fullmatch(joined):
+                find = bisect.bisect_left
+                # 0 at or before the first bound (index_text's -1), else index_text + 1
+                return [find(bounds, text) for text in texts]
+        known: dict[str, int] = {}
+        out = []
+        for text in texts:
+            slot = known.get(text)
+            if slot is None:
+                slot = known[text] = self.index_text(text) + 1
+            out.append(slot)
+        return out

@@ -13,7 +13,11 @@ for each thing it holds, when each change to it happened:
 * an order's ``ordered_at`` and ``lifted_at``; the times of rejected events, conflicts and
   enrollments.
 
-:func:`as_of` cuts those histories at the cut-off (0.1–0.2 s on the city ledger).
+:func:`as_of` cuts those histories at the cut-off: 0.08 s on the city ledger at the Friday
+report's cut-off, 0.05 s when it may share what the cut leaves unchanged with ``proj`` (a
+read-only ledger's :meth:`~inspect_engine.ledger.Ledger.state_at`). Times are compared as text
+when they are all in the devices' shape (:data:`CHINA_TIME_TEXT`), which is checked all at once
+after; else the derivation is made again with the texts parsed.
 
 **Contract.** ``as_of(proj, cutoff)`` equals ``Projection.build(e for e in events if e.kind !=
 "inspection.answered" and e.at <= cutoff)`` — the replay ``Ledger.projection_as_of(cutoff,
@@ -68,13 +72,16 @@ cut-off and at and around event times, and shows two of the differences above.
 is single-threaded; the app calls it under its backend lock). The result shares what is never
 changed once made (:class:`~inspect_engine.site.Site` records, findings' ``data``, steps, plans,
 rejected events, conflicts, enrollments, inspectors) and has its own state objects and lists, so
-later changes to ``proj`` (a writable ledger applies its events in place) do not reach it.
+later changes to ``proj`` (a writable ledger applies its events in place) do not reach it. With
+``share=True`` it has its own objects only where the cut changed them and holds ``proj``'s
+others (their inspections with their answers): only for a ``proj`` that never changes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from inspect_engine.clock import CHINA
@@ -118,35 +125,54 @@ def china_time_text(at: dt.datetime) -> str | None:
     return at.astimezone(CHINA).isoformat()
 
 
-class _Cut:
-    """Whether event times (ISO text) are at or before a cut-off.
+class _Cut(dict[str, bool]):
+    """Whether event times (ISO text) are at or before a cut-off: ``cut[text]``, worked out once
+    per distinct text and remembered.
 
     A text in the devices' shape (:data:`CHINA_TIME_TEXT`, every time of a city ledger) is
-    compared as text with the cut-off written the same way; any other is parsed, once: a ledger
-    repeats the same texts across sites, inspections, steps and orders.
+    compared as text with the cut-off written the same way; any other is parsed. A ledger repeats
+    its texts across sites, inspections, findings' steps and orders (89,134 tests of 41,225
+    texts on the city ledger): a repeated text costs a dictionary look-up made in C, about a
+    tenth of the shape's regular expression.
     """
 
+    __slots__ = ("cutoff", "text")
+
     def __init__(self, cutoff: dt.datetime) -> None:
+        super().__init__()
         self.cutoff = cutoff
         self.text = china_time_text(cutoff)
-        self.known: dict[str, bool] = {}
+
+    def __missing__(self, text: str) -> bool:
+        if self.text is not None and CHINA_TIME_TEXT.fullmatch(text):
+            kept = text <= self.text
+        else:
+            kept = parse_time(text) <= self.cutoff
+        self[text] = kept
+        return kept
 
     def test(self, text: str) -> bool:
-        """Whether ``text`` is at or before the cut-off."""
-        if self.text is not None and CHINA_TIME_TEXT.fullmatch(text):
-            return text <= self.text
-        known = self.known.get(text)
-        if known is None:
-            known = self.known[text] = parse_time(text) <= self.cutoff
-        return known
+        """Whether ``text`` is at or before the cut-off (``self[text]``)."""
+        return self[text]
 
 
-def as_of(proj: Projection, cutoff: dt.datetime) -> Projection:
+def as_of(proj: Projection, cutoff: dt.datetime, *, share: bool = False) -> Projection:
     """The state as of ``cutoff`` (aware; :class:`InputError` otherwise), derived from ``proj``.
 
-    See the module docstring for the contract and its limit. ``proj`` is not changed. The
-    cyclic garbage collector is paused meanwhile (:func:`~inspect_engine.storage.gc_paused`):
-    the result is ~250,000 new containers on a city ledger, and the collections they would
+    See the module docstring for the contract and its limit. ``proj`` is not changed.
+
+    ``share=True`` puts ``proj``'s own state objects in the result wherever the cut leaves them
+    as they are (a site whose versions are all at or before the cut-off, an inspection whose
+    times are, a finding whose whole history is, an order ordered and lifted before it) and
+    copies only the others: on the city ledger at the Friday cut-off it copies 679 objects
+    instead of 57,918. Only for a ``proj`` that never changes afterwards (a read-only ledger's:
+    :meth:`~inspect_engine.ledger.Ledger.state_at`), and the result, like ``proj``, must be
+    treated as read-only. Every field equals the copying result's but one: a shared inspection
+    keeps ``proj``'s ``answers`` and ``current_item`` (those the cut leaves out of a copy),
+    as the state with nothing later than the cut-off (``proj`` itself) has them.
+
+    The cyclic garbage collector is paused meanwhile (:func:`~inspect_engine.storage.gc_paused`):
+    a copying result is ~250,000 new containers on a city ledger, and the collections they would
     trigger cost more than the derivation itself. A result that big is frozen with everything
     else alive (``gc_paused`` says why and at what price): the first collection after it would
     otherwise traverse all of it (measured 0.04 s after the city's, and again 0.04 s in the
@@ -155,93 +181,175 @@ def as_of(proj: Projection, cutoff: dt.datetime) -> Projection:
     if cutoff.tzinfo is None:
         raise InputError("the cut-off time must be timezone-aware")
     with gc_paused():
-        return _as_of(proj, _Cut(cutoff))
+        text = china_time_text(cutoff)
+        if text is not None:
+            seen: list[str] = []
+            out = _as_of(proj, _compared_as_text(text, seen.append), share)
+            if _in_the_devices_shape(seen):
+                return out
+            del out
+        return _as_of(proj, _Cut(cutoff).__getitem__, share)
 
 
-def _as_of(proj: Projection, cut: _Cut) -> Projection:
-    test = cut.test
+def _compared_as_text(cutoff: str, seen: Callable[[str], object]) -> Callable[[str], bool]:
+    """A time test comparing texts with ``cutoff`` (in the devices' shape) as text, and passing
+    each text to ``seen``: right for the texts in that shape, which the caller checks after
+    (one call of :func:`_in_the_devices_shape`, about 5 ms for the city ledger's texts, instead
+    of one regular expression or dictionary look-up per text in the loops)."""
+
+    def kept(text: str) -> bool:
+        seen(text)
+        return text <= cutoff
+
+    return kept
+
+
+_DIGITS = bytes.maketrans(b"0123456789\0", b"\0" * 10 + b"\1")
+_LINE = b"\0\0\0\0-\0\0-\0\0T\0\0:\0\0:\0\0+\0\0:\0\0\n"
+"""A line of :data:`CHINA_TIME_TEXT` with its digits made NUL by :data:`_DIGITS`."""
+
+
+def _in_the_devices_shape(texts: list[str]) -> bool:
+    """Whether every one of ``texts`` matches :data:`CHINA_TIME_TEXT`, checked all at once.
+
+    The texts are joined as lines (UTF-8). With every ASCII digit made NUL (and NUL made
+    something else, every other byte unchanged), the lines must be ``n`` copies of
+    :data:`_LINE` end to end (``n`` of them found, not overlapping, in ``26 n`` bytes): then
+    each of the ``n`` newlines joined is where a copy ends, so no text holds one, and each text
+    is the shape with digits where it has them. Each text must also end ``+08:00``: in that
+    shape ``+`` stands in one place only, so ``+08:00`` followed by a newline is found once per
+    text that ends so, and nowhere else. 5 ms for the city's 89,134 texts, where the regular
+    expression takes 12 ms one by one.
+    """
+    n = len(texts)
+    lines = ("\n".join(texts) + "\n").encode()
+    return n == 0 or (
+        len(lines) == len(_LINE) * n
+        and lines.translate(_DIGITS).count(_LINE) == n
+        and lines.count(b"+08:00\n") == n
+    )
+
+
+def _as_of(proj: Projection, kept: Callable[[str], bool], share: bool) -> Projection:
+    """:func:`as_of`'s work: each of ``proj``'s things, in order, left out, taken as it is
+    (``share``) or copied, and cut where the cut-off falls inside its history."""
     out = Projection()
     applied = 0
 
     sites = out.sites
     for site_id, s in proj.sites.items():
-        versions = s.versions
-        if not test(versions[0].time):
+        if not kept(s.registered_at):  # the first version's time
             continue
+        versions = s.versions
         if len(versions) == 1:
-            now = [versions[0]]
-        else:
-            now = [v for v in versions if test(v.time)]
+            applied += 1
+            if share:
+                sites[site_id] = s
+            else:
+                new_site = _copy(s)
+                new_site.versions = versions[:]
+                sites[site_id] = new_site
+            continue
+        now = [v for v in versions if kept(v.time)]
+        applied += len(now)
+        if share and len(now) == len(versions):
+            sites[site_id] = s
+            continue
         last = now[-1]
         new_site = _copy(s)
         new_site.site, new_site.version, new_site.updated_at = last.site, last.event_id, last.time
         new_site.versions = now
         sites[site_id] = new_site
-        applied += len(now)
 
     inspections = out.inspections
+    every_site = len(sites) == len(proj.sites)  # then no need to look each up
     for insp_id, i in proj.inspections.items():
-        if not test(i.recorded_at) or i.site_id not in sites:
+        if not kept(i.recorded_at) or not (every_site or i.site_id in sites):
             continue
-        new_insp = _copy(i)
-        new_insp.answers, new_insp.current_item = {}, None
-        applied += 1
-        if i.status == "submitted":
+        status = i.status
+        if status == "submitted":
             assert i.submitted_at is not None
-            if test(i.submitted_at):
-                new_insp.finding_ids = list(i.finding_ids)
-                applied += 1
+            if kept(i.submitted_at):
+                applied += 2
+                if share:
+                    inspections[insp_id] = i
+                    continue
+                new_insp = _copy(i)
+                new_insp.finding_ids = i.finding_ids[:]
             else:
+                applied += 1
+                new_insp = _copy(i)
                 new_insp.status, new_insp.submitted_at, new_insp.finding_ids = "open", None, []
-        elif i.status == "cancelled":
-            assert i.cancelled_at is not None
-            if test(i.cancelled_at):
-                applied += 1
+        else:
+            if status == "cancelled":
+                assert i.cancelled_at is not None
+                cut = not kept(i.cancelled_at)
+                applied += 1 if cut else 2
             else:
+                cut = False
+                applied += 1
+            if share and not cut:
+                inspections[insp_id] = i
+                continue
+            new_insp = _copy(i)
+            new_insp.finding_ids = i.finding_ids[:]  # its own: a submission appends to theirs
+            if cut:
                 new_insp.status, new_insp.cancelled_at, new_insp.cancel_reason = "open", None, ""
+        new_insp.answers, new_insp.current_item = {}, None
         inspections[insp_id] = new_insp
 
     findings = out.findings
+    last_id, submitted = "", False  # an inspection's findings come one after another
     for finding_id, f in proj.findings.items():
-        insp = inspections.get(f.inspection_id)
-        if insp is None or insp.status != "submitted":
+        if f.inspection_id != last_id:
+            last_id = f.inspection_id
+            insp = inspections.get(last_id)
+            submitted = insp is not None and insp.status == "submitted"
+        if not submitted:
             continue
         history = f.history
         size = len(history)
         n = 1  # the "raised" step is the submission, kept with it
-        while n < size and test(history[n].time):
+        while n < size and kept(history[n].time):
             n += 1
-        new_f = _copy(f)
+        applied += n - 1
         if n == size:
+            if share:
+                findings[finding_id] = f
+                continue
+            new_f = _copy(f)
             new_f.history = history[:]
         else:
+            new_f = _copy(f)
             new_f.history = history[:n]
             new_f.status, new_f.plan, new_f.closed_at = _truncated(new_f.history)
         findings[finding_id] = new_f
-        applied += n - 1
 
     orders = out.orders
     for order_id, o in proj.orders.items():
-        if not test(o.ordered_at) or o.site_id not in sites:
+        if not kept(o.ordered_at) or not (every_site or o.site_id in sites):
             continue
         if o.finding_id is not None and o.finding_id not in findings:
             continue
-        new_o = _copy(o)
         applied += 1
-        if o.lifted_at is not None:
+        lifted_at = o.lifted_at
+        if lifted_at is not None:
             re = o.reinspection_id
-            if test(o.lifted_at) and (
+            if kept(lifted_at) and (
                 re is None or (re in inspections and inspections[re].status == "submitted")
             ):
                 applied += 1
             else:
+                new_o = _copy(o)
                 new_o.lifted_on, new_o.lift_basis, new_o.reinspection_id = None, "", None
                 new_o.lifted_at = None
-        orders[order_id] = new_o
+                orders[order_id] = new_o
+                continue
+        orders[order_id] = o if share else _copy(o)
 
-    out.rejected = [r for r in proj.rejected if r.kind != "inspection.answered" and test(r.time)]
-    out.conflicts = [c for c in proj.conflicts if test(c.time)]
-    out.enrollments = [e for e in proj.enrollments if test(e.time)]
+    out.rejected = [r for r in proj.rejected if r.kind != "inspection.answered" and kept(r.time)]
+    out.conflicts = [c for c in proj.conflicts if kept(c.time)]
+    out.enrollments = [e for e in proj.enrollments if kept(e.time)]
     out.applied = applied + len(out.enrollments)
     return out
 
@@ -269,7 +377,7 @@ def later_than(proj: Projection, cutoff: dt.datetime) -> bool:
     """
     if cutoff.tzinfo is None:
         raise InputError("the cut-off time must be timezone-aware")
-    kept = _Cut(cutoff).test
+    kept = _Cut(cutoff).__getitem__
     if not all(kept(e.time) for e in reversed(proj.enrollments)):
         return True
     if not all(kept(r.time) for r in reversed(proj.rejected) if r.kind != "inspection.answered"):

@@ -1452,14 +1452,26 @@ class Ledger:
         return self._view_at(cutoff, answers, replay)
 
     def state_at(self, cutoff: dt.datetime) -> Projection:
-        """The state as of ``cutoff`` (aware) from the projection's recorded histories, without
-        answers (:func:`inspect_engine.asof.as_of`; the projection itself when nothing in it is
-        later): what reports read. Cached until the ledger changes. Treat it as read-only."""
-        return self._view_at(
-            cutoff,
-            "state_at",
-            lambda: as_of(self._proj, cutoff) if later_than(self._proj, cutoff) else self._proj,
-        )
+        """The state as of ``cutoff`` (aware) from the projection's recorded histories
+        (:func:`inspect_engine.asof.as_of`): what reports read. Cached until the ledger changes.
+        Treat it as read-only, and don't read inspections' answers from it.
+
+        A read-only ledger never changes its projection (it reads a new one when the files
+        change), so this shares it: the projection itself when nothing in it is later than the
+        cut-off, else ``as_of(..., share=True)``, which holds the projection's own objects
+        wherever the cut leaves them unchanged (those inspections keep their answers; 0.05 s
+        instead of 0.11 s on the city ledger). A writable ledger applies its events to its
+        projection in place, so there it is always a copy (``as_of``, inspections without
+        answers) that later events do not reach.
+        """
+
+        def build() -> Projection:
+            proj = self._proj
+            if not self.readonly:
+                return as_of(proj, cutoff)
+            return as_of(proj, cutoff, share=True) if later_than(proj, cutoff) else proj
+
+        return self._view_at(cutoff, "state_at", build)
 
     def _view_at(
         self, cutoff: dt.datetime, kind: object, build: Callable[[], Projection]

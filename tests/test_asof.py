@@ -7,6 +7,11 @@ made through the real ``Ledger`` API: a generated city (``benchmarks.citygen`` a
 a hand-made two-device ledger with every kind of event, random single-device ledgers
 (hypothesis), and two ledgers that show the documented differences (module docstring of
 :mod:`inspect_engine.asof`).
+
+At every cut-off compared, ``as_of(..., share=True)`` is compared with the copying ``as_of``
+too (:func:`check_shared`), and where every time is in the devices' shape the comparison as text
+with the exact test (:func:`check_text_path`). ``Ledger.state_at`` shares on a read-only ledger
+and copies on a writable one (whose projection later events change in place).
 """
 
 from __future__ import annotations
@@ -26,7 +31,16 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from benchmarks import citygen
-from inspect_engine.asof import as_of, later_than
+from inspect_engine.asof import (
+    CHINA_TIME_TEXT,
+    _as_of,
+    _compared_as_text,
+    _Cut,
+    _in_the_devices_shape,
+    as_of,
+    china_time_text,
+    later_than,
+)
 from inspect_engine.clock import CHINA, FixedClock
 from inspect_engine.errors import InputError
 from inspect_engine.events import DeviceEnrolled, parse_time
@@ -121,16 +135,77 @@ def _around(times: list[dt.datetime]) -> list[dt.datetime]:
 
 
 def compare(ledger: Ledger, cutoffs: list[dt.datetime]) -> int:
-    """Assert ``as_of`` equals the replay at each cut-off; returns how many were compared."""
+    """Assert ``as_of`` equals the replay at each cut-off, with and without sharing, and by
+    either time test; returns how many were compared."""
     proj = ledger.projection
     before = dump(proj)
     unchanged = _without_answers(before)
+    plain: dict[int, Any] = {}
     for cutoff in cutoffs:
-        derived = dump(as_of(proj, cutoff))
+        copied = as_of(proj, cutoff)
+        derived = dump(copied)
         assert derived == dump(ledger.projection_as_of(cutoff, answers=False)), cutoff
         assert later_than(proj, cutoff) == (_without_answers(derived) != unchanged), cutoff
+        check_shared(proj, cutoff, copied, derived, plain)
+        check_text_path(proj, cutoff, derived)
     assert dump(proj) == before  # the input is never changed
     return len(cutoffs)
+
+
+def _no_answers(x: Any) -> Any:
+    """A dumped state object, an inspection's answers and current item dropped."""
+    if x[""] == "InspectionState":
+        return {**x, "answers": [], "current_item": None}
+    return x
+
+
+def _answerless(d: dict[str, Any]) -> dict[str, Any]:
+    """A dump, its inspections' answers and current items dropped (all else kept)."""
+    return {**d, "inspections": [[k, _no_answers(v)] for k, v in d["inspections"]]}
+
+
+def check_shared(
+    proj: Projection,
+    cutoff: dt.datetime,
+    copied: Projection,
+    derived: dict[str, Any],
+    plain: dict[int, Any],
+) -> None:
+    """``as_of(proj, cutoff, share=True)`` equals the copying result (``copied``, dumped as
+    ``derived``) field by field, the answers and current item of the inspections it shares
+    aside; it holds ``proj``'s own state object exactly where the copy equals it, a copy with no
+    answers elsewhere, and lists of its own. ``plain``: ``proj``'s objects dumped, by id."""
+    shared = as_of(proj, cutoff, share=True)
+    assert _answerless(dump(shared)) == _answerless(derived), cutoff
+    for name in ("sites", "inspections", "findings", "orders"):
+        theirs, copies = getattr(proj, name), getattr(copied, name)
+        for key, obj in getattr(shared, name).items():
+            original = theirs[key]
+            was = plain.get(id(original))
+            if was is None:
+                was = plain[id(original)] = _no_answers(_plain(original))
+            copy = _no_answers(_plain(copies[key]))
+            assert (obj is original) == (copy == was), (cutoff, name, key)
+            if name == "inspections" and obj is not original:
+                assert obj.answers == {} and obj.current_item is None, (cutoff, key)
+    for name in ("rejected", "conflicts", "enrollments"):
+        assert getattr(shared, name) is not getattr(proj, name)
+
+
+def check_text_path(proj: Projection, cutoff: dt.datetime, derived: dict[str, Any]) -> None:
+    """Where the cut-off and every time compared are in the devices' shape, comparing them as
+    text gives what the exact test gives; ``as_of`` takes that path exactly then."""
+    text = china_time_text(cutoff)
+    if text is None:
+        return
+    seen: list[str] = []
+    fast = _as_of(proj, _compared_as_text(text, seen.append), share=False)
+    exact = _as_of(proj, _Cut(cutoff).__getitem__, share=False)
+    assert dump(exact) == derived, cutoff
+    in_shape = all(CHINA_TIME_TEXT.fullmatch(t) for t in seen)
+    assert _in_the_devices_shape(seen) == in_shape, cutoff
+    if in_shape:
+        assert dump(fast) == derived, cutoff
 
 
 def _without_answers(d: dict[str, Any]) -> dict[str, Any]:
@@ -164,8 +239,10 @@ def test_city_every_week_and_around_event_times(city: Ledger) -> None:
     assert any(any(s.action == "reopen" for s in f.history) for f in proj.findings.values())
     assert any(f.plan is not None for f in proj.findings.values()) and proj.orders
     sample = random.Random(2020).sample(times, 30)
-    n = compare(city, _weekly(times[0], times[-1]) + _around(sample))
+    half = [t + dt.timedelta(microseconds=500_000) for t in sample[:5]]  # not as text
+    n = compare(city, _weekly(times[0], times[-1]) + _around(sample) + half)
     assert n > 100
+    assert all(CHINA_TIME_TEXT.fullmatch(t) for t in _times_of(proj))  # as_of compares as text
 
 
 # -- a hand-made ledger with every kind of event ---------------------------------------------------
@@ -416,6 +493,94 @@ def test_shares_immutable_parts_and_owns_the_rest(tmp_path: Path) -> None:
         led.register_sites([kit.site(1, county=2)])
         assert len(proj.findings[fid].history) == 2 and len(proj.sites["S0001"].versions) == 2
         assert dump(then) == before
+
+
+def test_state_at_of_a_writable_ledger_is_not_changed_by_later_events(tmp_path: Path) -> None:
+    """A writable ledger changes its projection in place: ``state_at`` gives a copy, which the
+    events applied afterwards do not reach, whether the cut-off falls inside the histories or
+    after everything (where the projection itself would be the state); the next ``state_at``
+    sees them."""
+    clock = kit.clock(at(9, 1))
+    with Ledger.open(tmp_path, clock=clock, actor="张三") as led:
+        led.register_sites([kit.site(1), kit.site(2)])
+        clock.set(at(9, 2))
+        _, (fid,) = _inspect(led, "S0001", [kit.finding("R1")])
+        open_id = _start(led, "S0002")
+        led.record_answer(open_id, "Q1", "no")
+        order = led.order_enforcement(
+            "S0001", "stop_use", ordered_on=dt.date(2020, 9, 2), finding_id=fid
+        )
+        clock.set(at(9, 3))
+        led.report_rectified(fid)
+        inside, late = led.state_at(at(9, 2, 12)), led.state_at(at(9, 30))
+        proj = led.projection
+        assert later_than(proj, at(9, 2, 12)) and not later_than(proj, at(9, 30))
+        before = dump(inside), dump(late)
+        assert before[1] == dump(as_of(proj, at(9, 30)))
+        clock.set(at(9, 4))
+        led.close_finding(fid, verifier="复查组")
+        led.register_sites([kit.site(1, county=2)])
+        led.record_answer(open_id, "Q2", "yes")
+        led.submit_inspection(open_id, [kit.finding("R2")])
+        led.lift_enforcement(order.id, lifted_on=dt.date(2020, 9, 4), basis="复查合格")
+        assert (dump(inside), dump(late)) == before
+        now = led.state_at(at(9, 30))
+        assert now.findings[fid].status == Status.CLOSED and now.orders[order.id].lifted_at
+        assert dump(now) == dump(led.projection_as_of(at(9, 30), answers=False))
+
+
+def test_state_at_of_a_read_only_ledger_shares(loop: tuple[Ledger, dict[str, str]]) -> None:
+    """A read-only ledger's ``state_at`` is the sharing ``as_of`` (cached), or the projection
+    itself when nothing is later than the cut-off; it equals the copying ``as_of`` answers
+    aside."""
+    led, ids = loop
+    proj = led.projection
+    cut = at(9, 9, 12)
+    then = led.state_at(cut)
+    assert then is led.state_at(cut)
+    assert _answerless(dump(then)) == _answerless(dump(as_of(proj, cut)))
+    assert then.sites["S0001"] is proj.sites["S0001"]  # never edited
+    assert then.sites["S0002"] is not proj.sites["S0002"]  # edited again on 10-05
+    assert then.findings[ids["other"]] is proj.findings[ids["other"]]  # not a hazard: no moves
+    assert then.findings[ids["major"]] is not proj.findings[ids["major"]]
+    assert then.inspections[ids["I3"]] is proj.inspections[ids["I3"]]  # open, with answers
+    assert then.inspections[ids["I3"]].answers
+    assert led.state_at(at(12, 31)) is proj
+
+
+def _texts_near(text: str) -> list[str]:
+    """``text`` (in the devices' shape) and texts one change away from it: each character
+    replaced by one that looks alike or by a separator, dropped or doubled; a line break or
+    a non-ASCII digit inside."""
+    out = [text]
+    for k, c in enumerate(text):
+        others = {"0", "9", "d", "-", ":", "T", " ", "+", "\n", "\0", "\x01", "٣", "０"} - {c}
+        out += [text[:k] + other + text[k + 1 :] for other in sorted(others)]
+        out += [text[:k] + text[k + 1 :], text[:k] + c + text[k:]]
+    return out + [text + "\n" + text, "", "\n", text[:-6] + "+00:00", text + "Z"]
+
+
+def test_the_shape_of_many_texts_is_checked_as_one_by_one() -> None:
+    """``_in_the_devices_shape`` (all texts at once) agrees with the regular expression on
+    every text near a good one, alone and among good ones, and on lists of good ones."""
+    good = ["2020-11-27T00:00:00+08:00", "1999-01-31T23:59:59+08:00"]
+    assert _in_the_devices_shape(good) and _in_the_devices_shape(good * 50)
+    assert _in_the_devices_shape([])
+    for text in _texts_near(good[0]):
+        expected = CHINA_TIME_TEXT.fullmatch(text) is not None
+        assert _in_the_devices_shape([text]) == expected, repr(text)
+        assert _in_the_devices_shape([good[1], text, good[0]]) == expected, repr(text)
+
+
+def _times_of(proj: Projection) -> list[str]:
+    """Every time a projection records of its sites, inspections, findings and orders."""
+    out = [v.time for s in proj.sites.values() for v in s.versions]
+    for i in proj.inspections.values():
+        out += [t for t in (i.recorded_at, i.submitted_at, i.cancelled_at) if t is not None]
+    out += [step.time for f in proj.findings.values() for step in f.history]
+    for o in proj.orders.values():
+        out += [t for t in (o.ordered_at, o.lifted_at) if t is not None]
+    return out
 
 
 def test_cutoff_must_be_aware(loop: tuple[Ledger, dict[str, str]]) -> None:

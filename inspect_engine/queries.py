@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Literal
@@ -19,6 +19,7 @@ from inspect_engine.rectification import (
     STATUS_LABELS,
     FiveImplementations,
     Status,
+    effective_deadline,
     is_overdue,
     status_label,
 )
@@ -63,11 +64,19 @@ class FindingRow:
 
 def finding_row(proj: Projection, f: FindingState, today: dt.date) -> FindingRow:
     """The ledger row of a hazard finding."""
-    assert f.status is not None
+    status = f.status
+    assert status is not None
     state = proj.sites.get(f.site_id)
-    site = state.site if state else None
-    deadline = f.deadline  # a property: computed once here
-    overdue = is_overdue(f.status, deadline, today)
+    return hazard_row(f, status, state.site if state else None, today)
+
+
+def hazard_row(f: FindingState, status: Status, site: Site | None, today: dt.date) -> FindingRow:
+    """:func:`finding_row` of the hazard ``f``, given its ``status`` (``f.status``) and ``site``
+    (its register entry in the projection, ``None`` if not registered), as
+    :func:`open_hazards` yields them."""
+    plan = f.plan
+    deadline = effective_deadline(f.rule_deadline, plan)
+    overdue = is_overdue(status, deadline, today)
     parties = [
         f"{resp.get('label', '')}:{resp['unit']}"
         for resp in f.data.get("responsible", [])
@@ -78,18 +87,22 @@ def finding_row(proj: Projection, f: FindingState, today: dt.date) -> FindingRow
             rec = getattr(site.parties, role)
             if rec is not None:
                 parties.append(f"{label}:{rec.unit}")
+    if site is not None:
+        name, county, township, address = site.name, site.county, site.township, site.address
+    else:
+        name, county, township, address = f.site_id, "", "", ""
     return FindingRow(
         finding_id=f.id,
         site_id=f.site_id,
-        site_name=site.name if site else f.site_id,
-        county=site.county if site else "",
-        township=site.township if site else "",
-        address=site.address if site else "",
+        site_name=name,
+        county=county,
+        township=township,
+        address=address,
         level=f.level,
         title=f.title,
         rule_id=f.rule_id,
-        status=f.status,
-        status_label=status_label(f.status, overdue),
+        status=status,
+        status_label=status_label(status, overdue),
         deadline=deadline,
         overdue=overdue,
         days_overdue=(today - deadline).days if overdue else 0,
@@ -97,9 +110,55 @@ def finding_row(proj: Projection, f: FindingState, today: dt.date) -> FindingRow
         inspection_id=f.inspection_id,
         consequences=tuple(f.consequences),
         responsible="；".join(parties),
-        plan=f.plan,
+        plan=plan,
         closed_at=f.closed_at,
     )
+
+
+def open_hazards(
+    proj: Projection,
+    today: dt.date,
+    *,
+    county: str | None = None,
+    township: str | None = None,
+    level: str | None = None,
+    due_by: dt.date | None = None,
+    overdue_only: bool = False,
+    site_id: str | None = None,
+) -> Iterator[tuple[FindingState, Status, Site | None]]:
+    """The hazards not yet 销号 that pass every filter given, in the projection's order, each
+    with its status and its site (``None`` if not registered): :func:`open_findings` before
+    rows are made (a row reads the finding's document) and sorted.
+
+    The county and township are the site's (empty when it is not registered), as in the row;
+    ``overdue_only`` and ``due_by`` judge the deadline in force, as the row does.
+    """
+    sites = proj.sites
+    for f in proj.findings.values():
+        status = f.status
+        if status is None or not f.is_open:
+            continue
+        if level is not None and f.level != level:
+            continue
+        if site_id is not None and f.site_id != site_id:
+            continue
+        if due_by is not None and f.deadline > due_by:
+            continue
+        if overdue_only and not f.overdue(today):
+            continue
+        state = sites.get(f.site_id)
+        site = state.site if state else None
+        if county is not None and (site.county if site else "") != county:
+            continue
+        if township is not None and (site.township if site else "") != township:
+            continue
+        yield f, status, site
+
+
+def open_order(row: FindingRow) -> tuple[bool, dt.date, str, str, str]:
+    """The order of :func:`open_findings`: overdue first (most overdue first: the earliest
+    deadline), then by deadline, county, site name and finding id."""
+    return (not row.overdue, row.deadline, row.county, row.site_name, row.finding_id)
 
 
 def open_findings(
@@ -113,26 +172,22 @@ def open_findings(
     overdue_only: bool = False,
     site_id: str | None = None,
 ) -> list[FindingRow]:
-    """Hazards not yet 销号: overdue first (most overdue first), then by deadline, county, site."""
-    rows = []
-    for f in proj.findings.values():
-        if not f.is_open:
-            continue
-        if level is not None and f.level != level:
-            continue
-        if site_id is not None and f.site_id != site_id:
-            continue
-        if due_by is not None and f.deadline > due_by:
-            continue
-        row = finding_row(proj, f, today)
-        if county is not None and row.county != county:
-            continue
-        if township is not None and row.township != township:
-            continue
-        if overdue_only and not row.overdue:
-            continue
-        rows.append(row)
-    rows.sort(key=lambda r: (not r.overdue, r.deadline, r.county, r.site_name, r.finding_id))
+    """Hazards not yet 销号: overdue first (most overdue first), then by deadline, county, site.
+
+    The filters are applied before the rows are made (:func:`open_hazards`).
+    """
+    hazards = open_hazards(
+        proj,
+        today,
+        county=county,
+        township=township,
+        level=level,
+        due_by=due_by,
+        overdue_only=overdue_only,
+        site_id=site_id,
+    )
+    rows = [hazard_row(f, status, site, today) for f, status, site in hazards]
+    rows.sort(key=open_order)
     return rows
 
 

@@ -1,5 +1,6 @@
-"""The site list filters the register before it makes rows: the same rows, in the same order, as
-making every site's row and then filtering (a reference written here, the plain way)."""
+"""The site list filters the register before it makes rows, and the open-hazards list filters the
+hazards before it makes rows: the same rows, in the same order, as making every row and then
+filtering (references written here, the plain way)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from inspect_engine.queries import (
     SITE_STATUS_LABELS,
     SiteRow,
     SiteStatus,
+    finding_row,
     list_sites,
+    open_findings,
     site_record,
 )
 from inspect_engine.rectification import FiveImplementations
@@ -273,3 +276,39 @@ def test_site_record_row_is_the_list_row(proj: Projection, today: dt.date) -> No
     for row in _reference_rows(proj, today):
         record = site_record(proj, row.site.id, today)
         assert record is not None and record.row == row
+
+
+HAZARD_FILTERS: dict[str, tuple[object, ...]] = {
+    "county": (None, "平定县", "盂县", "no-such-county"),
+    "township": (None, "冠山镇", "另一镇"),
+    "level": (None, "一般", "重大"),
+    "due_by": (None, dt.date(2020, 9, 5), dt.date(2020, 9, 20), dt.date(2020, 9, 30)),
+    "overdue_only": (False, True),
+    "site_id": (None, "S-000", "Ab-001", "Ab-004"),
+}
+
+
+@pytest.mark.parametrize("today", TODAYS)
+def test_open_findings_is_filtering_every_row(proj: Projection, today: dt.date) -> None:
+    """Every combination of the hazard filters gives the rows of every open hazard, filtered,
+    in the order overdue first, then deadline, county, site name, finding id."""
+    every = [finding_row(proj, f, today) for f in proj.findings.values() if f.is_open]
+    every.sort(key=lambda r: (not r.overdue, r.deadline, r.county, r.site_name, r.finding_id))
+    assert len({r.overdue for r in every}) == 2 or today in (TODAYS[0], TODAYS[-1])
+    names = list(HAZARD_FILTERS)
+    seen = 0
+    for values in itertools.product(*HAZARD_FILTERS.values()):
+        kw = dict(zip(names, values, strict=True))
+        wanted = [
+            r
+            for r in every
+            if (kw["county"] is None or r.county == kw["county"])
+            and (kw["township"] is None or r.township == kw["township"])
+            and (kw["level"] is None or r.level == kw["level"])
+            and (kw["due_by"] is None or r.deadline <= kw["due_by"])  # type: ignore[operator]
+            and (not kw["overdue_only"] or r.overdue)
+            and (kw["site_id"] is None or r.site_id == kw["site_id"])
+        ]
+        assert open_findings(proj, today, **kw) == wanted, kw  # type: ignore[arg-type]
+        seen += len(wanted)
+    assert seen > 100

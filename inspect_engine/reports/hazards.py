@@ -1,9 +1,15 @@
 """The unresolved-hazards list (未销号隐患清单): the ledger columns of domain-standards.md §4.3.
 
-Rows come from :func:`inspect_engine.queries.open_findings` — hazards not yet 销号, overdue first
-(most overdue first), then by deadline — so this list and the app agree on what is open and in
-what order. This module adds the §4.3 columns, the supervision-group filter, two other orderings
-and the :mod:`~inspect_engine.reports.tabular` tables every output format is rendered from.
+Rows are those of :func:`inspect_engine.queries.open_findings` — hazards not yet 销号, overdue
+first (most overdue first), then by deadline — made by the same functions (``open_hazards``,
+``hazard_row``, ``open_order``), so this list and the app agree on what is open and in what order.
+Each hazard's row and values are made in one pass (its objects are read once, while at hand: on
+a city ledger they are scattered over a large heap and most of a row's cost is reaching them);
+what hazards share — a rule's texts, a site's columns, an answer's words — is worked out once.
+``tests/reports/test_hazards_fast.py`` compares the list with one made the plain way.
+
+This module adds the §4.3 columns, the supervision-group filter, two other orderings and the
+:mod:`~inspect_engine.reports.tabular` tables every output format is rendered from.
 
 Columns (Chinese labels, keys for JSON):
 
@@ -27,11 +33,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Literal
 
 from inspect_engine.errors import InputError
 from inspect_engine.projection import FindingState, OrderState, Projection
-from inspect_engine.queries import FindingRow, open_findings
+from inspect_engine.queries import FindingRow, hazard_row, open_hazards, open_order
 from inspect_engine.rectification import ORDER_KINDS, OVERDUE_LABEL, STATUS_LABELS
 from inspect_engine.reports.labels import (
     PackLabels,
@@ -42,7 +49,7 @@ from inspect_engine.reports.labels import (
 )
 from inspect_engine.reports.numbering import hazard_numbers
 from inspect_engine.reports.tabular import Column, Kind, Row, Table, Value
-from inspect_engine.site import PARTY_LABELS
+from inspect_engine.site import PARTY_LABELS, Site
 from inspect_engine.textwidth import cell_width
 
 Sort = Literal["deadline", "county", "level"]
@@ -137,8 +144,11 @@ class HazardList:
         ``clip``: text longer than this many terminal cells is cut with ``…`` (the terminal).
         """
         keys = [c.key for c in columns]
-        if clip is None:
-            rows: list[Row] = [tuple([line.values[k] for k in keys]) for line in self.lines]
+        if clip is None and len(keys) > 1:
+            get = itemgetter(*keys)  # a tuple of the values, in the order of ``keys``
+            rows: list[Row] = [get(line.values) for line in self.lines]
+        elif clip is None:
+            rows = [tuple([line.values[k] for k in keys]) for line in self.lines]
         else:
             rows = [tuple([_clip(line.values[k], clip) for k in keys]) for line in self.lines]
         return Table(
@@ -216,29 +226,30 @@ def hazard_list(
     deadline. ``county``: by county and township, the core's order within each. ``level``: 重大
     first, the core's order within each level.
     """
-    rows = open_findings(
-        proj, today, county=county, township=township, level=level, overdue_only=overdue_only
-    )
-    if group is not None:
-        rows = [r for r in rows if _group(proj, r.site_id) == group]
-    if sort == "county":
-        rows.sort(key=lambda r: (r.county, r.township))
-    elif sort == "level":
-        rows.sort(key=lambda r: r.level != "重大")
     numbers = hazard_numbers(proj)
     orders: dict[str, list[OrderState]] = {}  # in force, by finding: one pass, not one per row
     for order in sorted(proj.orders.values(), key=lambda o: (o.ordered_on, o.id)):
         if order.finding_id is not None and order.in_force:
             orders.setdefault(order.finding_id, []).append(order)
-    lines = tuple(
-        HazardLine(
-            r,
-            _values(
-                proj, r, seq, numbers.get(r.finding_id, ""), labels, orders.get(r.finding_id, [])
-            ),
-        )
-        for seq, r in enumerate(rows, 1)
+    # each hazard's row and values in one pass, while its objects are at hand, then the order
+    made = _Values(proj, labels)
+    found = open_hazards(
+        proj, today, county=county, township=township, level=level, overdue_only=overdue_only
     )
+    lines = []
+    for f, status, site in found:
+        if group is not None and (site.group if site is not None else "") != group:
+            continue
+        row = hazard_row(f, status, site, today)
+        number = numbers.get(f.id, "")
+        lines.append(HazardLine(row, made.of(f, site, row, number, orders.get(f.id, []))))
+    lines.sort(key=_core_order)
+    if sort == "county":
+        lines.sort(key=lambda line: (line.row.county, line.row.township))
+    elif sort == "level":
+        lines.sort(key=lambda line: line.row.level != "重大")
+    for seq, line in enumerate(lines, 1):
+        line.values["seq"] = seq
     filters = {
         k: v
         for k, v in (
@@ -250,73 +261,133 @@ def hazard_list(
         )
         if v
     }
-    return HazardList(today=today, lines=lines, filters=filters, sort=sort)
+    return HazardList(today=today, lines=tuple(lines), filters=filters, sort=sort)
 
 
-def _group(proj: Projection, site_id: str) -> str:
-    state = proj.sites.get(site_id)
-    return state.site.group if state else ""
+def _core_order(line: HazardLine) -> tuple[bool, dt.date, str, str, str]:
+    return open_order(line.row)
 
 
-def _values(
-    proj: Projection,
-    row: FindingRow,
-    seq: int,
-    number: str,
-    labels: PackLabels,
-    orders: list[OrderState],
-) -> dict[str, Value]:
-    f = proj.findings[row.finding_id]
-    insp = proj.inspections.get(f.inspection_id)
-    state = proj.sites.get(f.site_id)
-    site = state.site if state else None
-    parties, phones = [], []
-    if site is not None:
-        for role in ("owner", "user"):
-            rec = getattr(site.parties, role)
-            if rec is not None:
-                parties.append(f"{PARTY_LABELS[role]}：{rec.unit}")
-                if rec.contact:
-                    phones.append(rec.contact)
-    data = f.data
-    triggers = triggers_text(labels, data)
-    plan = f.plan
-    status = STATUS_LABELS[row.status]
-    if row.overdue:
-        status += f"（{OVERDUE_LABEL}{row.days_overdue}天）"
-    address = ""
-    if site is not None:
-        address = site.address or f"{site.county}{site.township}{site.village}"
-    return {
-        "seq": seq,
-        "number": number,
-        "finding_id": f.id,
-        "inspected_on": local_date(insp.started_at) if insp else local_date(f.raised_at),
-        "inspectors": "、".join(insp.inspectors) if insp else "",
-        "county": row.county,
-        "township": row.township,
-        "site": row.site_name,
-        "address": address,
-        "parties": "；".join(parties),
-        "phone": "；".join(dict.fromkeys(phones)),
-        "site_type": labels.site_types(site.site_types) if site else "",
-        "title": f.title,
-        "content": f"{f.title}。{triggers}" if triggers else f.title,
-        "level": f.level,
-        "basis": basis_text(labels, data),
-        "measures": plan.measures if plan else str(data.get("rectification", {}).get("zh", "")),
-        "responsible": plan.responsible_person if plan else _responsible(data, parties),
-        "funds": plan.funds if plan else None,
-        "deadline": row.deadline,
-        "contingency": plan.contingency_plan if plan else "",
-        "disposal": consequences_text(data),
-        "status": status,
-        "days_overdue": row.days_overdue,
-        "verifier": "",
-        "verified_on": None,
-        "group": site.group if site else "",
-        "remarks": _remarks(f, orders),
-    }
+@dataclass(frozen=True, slots=True)
+class _RuleText:
+    """What a finding's document says of its rule, as the list shows it (判定依据, 处置措施):
+    the same for every finding of the rule, kept once with the parts of the document it was
+    made from."""
+
+    basis: Any
+    consequences: Any
+    basis_text: str
+    disposal: str
+
+
+@dataclass(frozen=True, slots=True)
+class _SiteText:
+    """A site's columns (kept once per site: a site may have several hazards)."""
+
+    parties: list[str]
+    phones: str
+    address: str
+    site_type: str
+    group: str
+
+
+class _Values:
+    """Makes the values of the list's rows, keeping what findings share: a rule's texts (basis,
+    consequences) by pack, version and rule, and a site's columns by site.
+
+    A rule's texts are used again only for a document whose basis and consequences equal (as
+    JSON values compare) those they were made from, so a document that differs from the others
+    of its rule (a pack changed without a new version) gets its own.
+    """
+
+    def __init__(self, proj: Projection, labels: PackLabels) -> None:
+        self._proj = proj
+        self._labels = labels
+        self._rules: dict[tuple[str, str, str], _RuleText] = {}
+        self._sites: dict[str, _SiteText | None] = {}
+
+    def _rule(self, rule_id: str, data: dict[str, Any]) -> _RuleText:
+        basis = data.get("basis", {})
+        consequences = data.get("consequences", [])
+        key = (str(data.get("pack_id", "")), str(data.get("pack_version", "")), rule_id)
+        kept = self._rules.get(key)
+        if kept is None or kept.basis != basis or kept.consequences != consequences:
+            kept = self._rules[key] = _RuleText(
+                basis, consequences, basis_text(self._labels, data), consequences_text(data)
+            )
+        return kept
+
+    def _site(self, site_id: str, site: Site | None) -> _SiteText | None:
+        if site is None:
+            return None
+        text = self._sites.get(site_id)
+        if text is None:
+            parties, phones = [], []
+            for role in ("owner", "user"):
+                rec = getattr(site.parties, role)
+                if rec is not None:
+                    parties.append(f"{PARTY_LABELS[role]}：{rec.unit}")
+                    if rec.contact:
+                        phones.append(rec.contact)
+            text = self._sites[site_id] = _SiteText(
+                parties=parties,
+                phones="；".join(dict.fromkeys(phones)),
+                address=site.address or f"{site.county}{site.township}{site.village}",
+                site_type=self._labels.site_types(site.site_types),
+                group=site.group,
+            )
+        return text
+
+    def of(
+        self,
+        f: FindingState,
+        site: Site | None,
+        row: FindingRow,
+        number: str,
+        orders: list[OrderState],
+    ) -> dict[str, Value]:
+        """The values of the hazard ``f`` at ``site`` (its register entry), keyed as
+        :data:`COLUMNS` (plus ``title``); ``seq`` is 0, for the caller to set."""
+        insp = self._proj.inspections.get(f.inspection_id)
+        where = self._site(f.site_id, site)
+        data = f.data
+        triggers = triggers_text(self._labels, data)
+        rule = self._rule(f.rule_id, data)
+        plan = f.plan
+        status = STATUS_LABELS[row.status]
+        if row.overdue:
+            status += f"（{OVERDUE_LABEL}{row.days_overdue}天）"
+        parties = where.parties if where is not None else []
+        return {
+            "seq": 0,
+            "number": number,
+            "finding_id": f.id,
+            "inspected_on": local_date(insp.started_at) if insp else local_date(f.raised_at),
+            "inspectors": "、".join(insp.inspectors) if insp else "",
+            "county": row.county,
+            "township": row.township,
+            "site": row.site_name,
+            "address": where.address if where is not None else "",
+            "parties": "；".join(parties),
+            "phone": where.phones if where is not None else "",
+            "site_type": where.site_type if where is not None else "",
+            "title": f.title,
+            "content": f"{f.title}。{triggers}" if triggers else f.title,
+            "level": f.level,
+            "basis": rule.basis_text,
+            "measures": plan.measures if plan else str(data.get("rectification", {}).get("zh", "")),
+            "responsible": plan.responsible_person if plan else _responsible(data, parties),
+            "funds": plan.funds if plan else None,
+            "deadline": row.deadline,
+            "contingency": plan.contingency_plan if plan else "",
+            "disposal": rule.disposal,
+            "status": status,
+            "days_overdue": row.days_overdue,
+            "verifier": "",
+            "verified_on": None,
+            "group": where.group if where is not None else "",
+            "remarks": _remarks(f, orders),
+        }
 
 
 def _responsible(data: dict[str, Any], site_parties: list[str]) -> str:

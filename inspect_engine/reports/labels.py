@@ -47,6 +47,8 @@ class PackLabels:
         self._preloaded = bool(packs)
         self._type_labels: dict[str, str] | None = None
         self._specs: dict[tuple[str, str, str], tuple[AnswerSpec | None, dict[str, str]]] = {}
+        self._answers: dict[tuple[str, str, str, str], str] = {}
+        self._type_lists: dict[tuple[str, ...], str] = {}
 
     def pack(self, pack_id: str, version: str) -> RulePack | None:
         """The pack a finding was judged under: that version, else the one in force, else None."""
@@ -77,8 +79,12 @@ class PackLabels:
         return self._type_labels.get(type_id, type_id)
 
     def site_types(self, type_ids: Iterable[str]) -> str:
-        """Several site types, joined by ``、``."""
-        return "、".join(self.site_type(t) for t in type_ids)
+        """Several site types, joined by ``、`` (kept by list: sites share a few lists)."""
+        key = tuple(type_ids)
+        text = self._type_lists.get(key)
+        if text is None:
+            text = self._type_lists[key] = "、".join([self.site_type(t) for t in key])
+        return text
 
     def _all_packs(self) -> list[RulePack]:
         if self._preloaded:
@@ -113,9 +119,23 @@ class PackLabels:
 
     def answer(self, data: Mapping[str, Any], item_id: str, value: Any) -> str:
         """An answer as a reader sees it: 是/否, choice labels, a number with its unit."""
-        spec, names = self._answer_spec(
-            str(data.get("pack_id", "")), str(data.get("pack_version", "")), item_id
+        return self.answer_in(
+            str(data.get("pack_id", "")), str(data.get("pack_version", "")), item_id, value
         )
+
+    def answer_in(self, pack_id: str, version: str, item_id: str, value: Any) -> str:
+        """:meth:`answer` to item ``item_id`` of the pack ``pack_id`` ``version``; kept for a
+        text value (是/否 and choices: most answers, repeated across findings)."""
+        if type(value) is not str:
+            return self._answer(pack_id, version, item_id, value)
+        key = (pack_id, version, item_id, value)
+        text = self._answers.get(key)
+        if text is None:
+            text = self._answers[key] = self._answer(pack_id, version, item_id, value)
+        return text
+
+    def _answer(self, pack_id: str, version: str, item_id: str, value: Any) -> str:
+        spec, names = self._answer_spec(pack_id, version, item_id)
         if isinstance(spec, ChoiceAnswer | MultiChoiceAnswer):
             values = value if isinstance(value, list) else [value]
             return "、".join(names.get(str(v), str(v)) for v in values) or "（无）"
@@ -166,10 +186,12 @@ def _number(value: Any) -> str:
 
 def triggers_text(labels: PackLabels, data: Mapping[str, Any]) -> str:
     """The answers that raised a finding: ``问题：回答；问题：回答``."""
+    pack_id, version = str(data.get("pack_id", "")), str(data.get("pack_version", ""))
     parts = []
     for trig in data.get("triggers", []):
         question = trig.get("question", {}).get("zh", trig.get("item_id", ""))
-        parts.append(f"{question}：{labels.answer(data, trig.get('item_id', ''), trig['value'])}")
+        answer = labels.answer_in(pack_id, version, trig.get("item_id", ""), trig["value"])
+        parts.append(f"{question}：{answer}")
     return "；".join(parts)
 
 

@@ -20,6 +20,7 @@ beside the number; the id is the identity, the number is for reading aloud.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from inspect_engine.asof import CHINA_TIME_TEXT
 from inspect_engine.projection import Projection
@@ -28,13 +29,19 @@ from inspect_engine.reports.labels import local_date
 
 def hazard_numbers(proj: Projection) -> dict[str, str]:
     """Finding id → ``YH-YYYYMMDD-NNN`` for every hazard finding (open or closed)."""
+    inspections = proj.inspections
     keyed = []
     for f in proj.findings.values():
         if f.status is None:
             continue
-        insp = proj.inspections.get(f.inspection_id)
-        place = insp.finding_ids.index(f.id) if insp and f.id in insp.finding_ids else 0
-        keyed.append((f.raised_at, f.site_id, f.inspection_id, place, f.id))
+        fid = f.id
+        insp = inspections.get(f.inspection_id)
+        place = 0
+        if insp is not None:
+            ids = insp.finding_ids
+            if ids and ids[0] != fid and fid in ids:  # most are their inspection's first
+                place = ids.index(fid)
+        keyed.append((f.raised_at, f.site_id, f.inspection_id, place, fid))
     return _number("YH", keyed)
 
 
@@ -55,6 +62,8 @@ _Key = tuple[str, str, str, int, str]
 def _number(prefix: str, keyed: list[_Key]) -> dict[str, str]:
     """Number each key within its day (the date of its time as written), in the order of its
     time compared as an instant (two devices may write different offsets), then the rest."""
+    if _all_shaped(keyed):
+        return _number_shaped(prefix, keyed)
     by_day: dict[str, list[_Key]] = {}
     plain: dict[str, bool] = {}  # day → every time of it in the devices' shape
     for key in keyed:
@@ -77,6 +86,48 @@ def _number(prefix: str, keyed: list[_Key]) -> dict[str, str]:
         ordered = sorted(keys) if plain[day] else sorted(keys, key=_instant_first)
         for n, key in enumerate(ordered, start=1):
             out[key[4]] = f"{prefix}-{day}-{n:03d}"
+    return out
+
+
+_ALL_SHAPED = re.compile(
+    f"(?:(?!0)(?:{CHINA_TIME_TEXT.pattern})\n)*(?!0)(?:{CHINA_TIME_TEXT.pattern})"
+)
+"""Times in the devices' shape (not in year 0xxx), one a line."""
+
+
+def _all_shaped(keyed: list[_Key]) -> bool:
+    """Whether every key's time is in the devices' shape, a year ≥ 1000 (one match of them all,
+    as every time of a city ledger is)."""
+    times = "\n".join([key[0] for key in keyed])
+    return (
+        bool(keyed)
+        and times.count("\n") == len(keyed) - 1
+        and _ALL_SHAPED.fullmatch(times) is not None
+    )
+
+
+_SEQ = [f"{n:03d}" for n in range(1000)]
+"""``NNN`` of the numbers up to 999 (a day's count; more are formatted when met)."""
+
+
+def _number_shaped(prefix: str, keyed: list[_Key]) -> dict[str, str]:
+    """:func:`_number` when every time is in the devices' shape: the day is the date as written
+    (its first ten characters) and the keys of a day sort as they are."""
+    by_day: dict[str, list[_Key]] = {}
+    for key in keyed:
+        day = key[0][:10]
+        keys = by_day.get(day)
+        if keys is None:
+            by_day[day] = [key]
+        else:
+            keys.append(key)
+    out = {}
+    seq = _SEQ
+    for day, keys in by_day.items():
+        keys.sort()
+        head = f"{prefix}-{day[0:4]}{day[5:7]}{day[8:10]}-"
+        for n, key in enumerate(keys, start=1):
+            out[key[4]] = head + (seq[n] if n < 1000 else str(n))
     return out
 
 

@@ -32,6 +32,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Literal
 
@@ -54,7 +55,6 @@ from inspect_engine.reports.tabular import (
 )
 from inspect_engine.reports.tallies import (
     DEFINITIONS,
-    MAJOR,
     UNREGISTERED,
     Figures,
     Hazard,
@@ -454,9 +454,9 @@ def _major_table(gathered: InScope, index: PackIndex) -> Table:
     by_finding = _orders_by_finding(gathered.projection)
     majors: list[tuple[Any, Hazard]] = []
     for hazard in gathered.hazards:
-        f, site = hazard.finding, hazard.site
-        if f.level != MAJOR:
+        if not hazard.marks.major:  # the level, read once by gather
             continue
+        f, site = hazard.finding, hazard.site
         key = (
             hazard.marks.closed,
             not hazard.marks.overdue,
@@ -518,10 +518,11 @@ def _major_table(gathered: InScope, index: PackIndex) -> Table:
 
 def _orders_table(gathered: InScope, index: PackIndex, week: ReportWeek) -> Table:
     counts: dict[str, list[int]] = {}
+    first_day, last_day = week.first_day, week.last_day
     for order, _, _ in gathered.orders:
         c = counts.setdefault(order.kind, [0, 0, 0, 0])
         c[0] += 1
-        c[1] += week.first_day <= order.ordered_on <= week.last_day
+        c[1] += first_day <= order.ordered_on <= last_day
         c[2] += order.in_force
         c[3] += not order.in_force
     kinds = sorted(counts, key=index.order_rank)
@@ -594,9 +595,7 @@ def _phases(
 
 def _registered_type_sets(gathered: InScope) -> dict[frozenset[str], int]:
     """How many registered sites inside the scope have each set of site types."""
-    scope = gathered.scope
-    sites = gathered.projection.sites.values()
-    counts = Counter(tuple(s.site.site_types) for s in sites if scope.site_ok(s.site))
+    counts = Counter(map(tuple, map(attrgetter("site_types"), gathered.sites.values())))
     out: Counter[frozenset[str]] = Counter()
     for types, n in counts.items():
         out[frozenset(types)] += n

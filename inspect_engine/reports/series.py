@@ -34,7 +34,6 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from inspect_engine.asof import CHINA_TIME_TEXT
 from inspect_engine.projection import Projection, Step
@@ -183,17 +182,15 @@ def series_of(
 
     submitted = [s for s in gathered.submitted if s.submitted_at is not None]
     slots = grid.slots_text([s.submitted_at for s in submitted])  # type: ignore[misc]
-    # site id → its site and the slots of its submissions, one bit each
-    masks: dict[str, list[Any]] = {}
-    for (_, site, site_id, _, _), slot in zip(submitted, slots, strict=True):
-        entry = masks.get(site_id)
-        if entry is None:
-            masks[site_id] = [site, 1 << slot]
-        else:
-            entry[1] |= 1 << slot
+    masks: dict[str, int] = {}  # site id → the slots of its submissions, one bit each
+    mask_of = masks.get
+    for s, slot in zip(submitted, slots, strict=True):
+        site_id = s.site_id
+        masks[site_id] = mask_of(site_id, 0) | (1 << slot)
+    in_scope = gathered.sites.get  # an inspected site missing from it was never registered
     sites_at, new_at = _SITES * size - 1, _SITES_NEW * size - 1
-    for site_id, (site, mask) in masks.items():
-        acc = acc_of(site_id, site)
+    for site_id, mask in masks.items():
+        acc = acc_of(site_id, in_scope(site_id))
         acc[new_at + (mask & -mask).bit_length()] += 1  # the first submission's slot
         while mask:
             low = mask & -mask

@@ -120,6 +120,7 @@ class PackIndex:
         for p_no, pack in enumerate(self.in_force.values()):
             for t_no, site_type in enumerate(pack.manifest.site_types):
                 self._types.setdefault(site_type.id, (p_no, t_no, site_type.label.zh))
+        self._ranks = {code: n for n, code in enumerate(ORDER_KINDS)}
         self._orders: dict[str, str] = dict(ORDER_KINDS)
         for pack in self.in_force.values():
             for code, cons in pack.consequences.items():
@@ -161,8 +162,8 @@ class PackIndex:
 
     def order_rank(self, code: str) -> tuple[int, str]:
         """Sort key of order kinds: the catalogue's order, unknown codes after, by code."""
-        kinds = list(ORDER_KINDS)
-        return (kinds.index(code), "") if code in kinds else (len(kinds), code)
+        rank = self._ranks.get(code)
+        return (rank, "") if rank is not None else (len(self._ranks), code)
 
     def pack_types(self, pack_id: str) -> set[str]:
         """The site types the pack in force inspects (empty if the pack is not loaded)."""
@@ -758,14 +759,12 @@ def tallies_of(gathered: InScope, packs: PackIndex, bys: Sequence[str]) -> dict[
     if by_site:
         _add_registered(gathered, packs, by_site)
     total = Figures("合计")
-    inspected: dict[str, Site | None] = {}  # site id → site
+    submitted = gathered.submitted
+    inspected = {s.site_id: s.site for s in submitted}  # site id → site
     by_pack: dict[str, set[str]] = {}  # pack id → ids of the sites inspected under it
-    for _, site, site_id, pack_id, _ in gathered.submitted:
-        inspected[site_id] = site
-        ids = by_pack.get(pack_id)
-        if ids is None:
-            ids = by_pack[pack_id] = set()
-        ids.add(site_id)
+    if "pack" in groupings:
+        for pack_id in dict.fromkeys([s.pack_id for s in submitted]):
+            by_pack[pack_id] = {s.site_id for s in submitted if s.pack_id == pack_id}
     total.sites = set(inspected)
     for g in groupings.values():
         g.add_inspected(inspected, by_pack)

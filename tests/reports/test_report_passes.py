@@ -147,11 +147,12 @@ def _random_gathering(
 ) -> tuple[InScope, list[str]]:
     """Hazards with random histories and submissions at random sites (some unregistered)."""
     counties = ["城区", "矿区", "郊区"]
-    sites: list[Any] = [SimpleNamespace(county=c) for c in counties for _ in range(3)] + [None]
+    sites: list[Any] = [SimpleNamespace(county=c) for c in counties for _ in range(3)]
+    sites += [None, SimpleNamespace(county=counties[0]), SimpleNamespace(county="阳曲县")]
     site_ids = [f"S{n}" for n in range(len(sites))]
     hazards = []
     for n in range(400):
-        k = rng.randrange(len(sites))
+        k = rng.randrange(len(sites) - 2)  # the last sites only have inspections
         at = _time(weeks, rng)
         steps = [SimpleNamespace(time=_text(at, rng, shapes), action="raised", status=Status.OPEN)]
         for _ in range(rng.choice([0, 0, 1, 2, 3, 4, 6])):
@@ -178,9 +179,9 @@ def _random_gathering(
         hazards=hazards,
         submitted=submitted,
         orders=[],
-        sites={},
+        sites={k: site for k, site in zip(site_ids, sites, strict=True) if site is not None},
     )
-    return gathered, counties
+    return gathered, [*counties, "阳曲县"]
 
 
 def _week_by_week(

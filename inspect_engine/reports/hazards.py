@@ -34,7 +34,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from inspect_engine.errors import InputError
 from inspect_engine.projection import FindingState, OrderState, Projection
@@ -268,11 +268,10 @@ def _core_order(line: HazardLine) -> tuple[bool, dt.date, str, str, str]:
     return open_order(line.row)
 
 
-@dataclass(frozen=True, slots=True)
-class _RuleText:
+class _RuleText(NamedTuple):
     """What a finding's document says of its rule, as the list shows it (判定依据, 处置措施):
     the same for every finding of the rule, kept once with the parts of the document it was
-    made from."""
+    made from. (Named tuples: made several times quicker than frozen dataclasses.)"""
 
     basis: Any
     consequences: Any
@@ -280,8 +279,7 @@ class _RuleText:
     disposal: str
 
 
-@dataclass(frozen=True, slots=True)
-class _SiteText:
+class _SiteText(NamedTuple):
     """A site's columns (kept once per site: a site may have several hazards)."""
 
     parties: list[str]

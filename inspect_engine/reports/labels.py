@@ -189,8 +189,9 @@ def triggers_text(labels: PackLabels, data: Mapping[str, Any]) -> str:
     pack_id, version = str(data.get("pack_id", "")), str(data.get("pack_version", ""))
     parts = []
     for trig in data.get("triggers", []):
-        question = trig.get("question", {}).get("zh", trig.get("item_id", ""))
-        answer = labels.answer_in(pack_id, version, trig.get("item_id", ""), trig["value"])
+        item_id = trig.get("item_id", "")
+        question = trig.get("question", {}).get("zh", item_id)
+        answer = labels.answer_in(pack_id, version, item_id, trig["value"])
         parts.append(f"{question}：{answer}")
     return "；".join(parts)
 

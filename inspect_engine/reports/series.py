@@ -32,6 +32,7 @@ they agree on every week of the fixed ledger.
 from __future__ import annotations
 
 import bisect
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -174,11 +175,12 @@ def series_of(
             of_site[site_id] = acc
         return acc
 
+    slot_of = _slot_of(grid)
     for f, site, _, marks in gathered.hazards:
         acc = acc_of(f.site_id, site)
         history = f.history
         if history:
-            _finding(history, grid, marks.major, acc, size)
+            _finding(history, slot_of, marks.major, acc, size)
 
     submitted = [s for s in gathered.submitted if s.submitted_at is not None]
     slots = grid.slots_text([s.submitted_at for s in submitted])  # type: ignore[misc]
@@ -188,13 +190,17 @@ def series_of(
         site_id = s.site_id
         masks[site_id] = mask_of(site_id, 0) | (1 << slot)
     in_scope = gathered.sites.get  # an inspected site missing from it was never registered
+    # sites alike (the same accumulator and slots) counted together
+    accs_of = map(acc_of, masks, map(in_scope, masks))
+    alike = Counter(zip(map(id, accs_of), masks.values(), strict=True))
+    by_id = {id(acc): acc for acc in (*accs.values(), total)}
     sites_at, new_at = _SITES * size - 1, _SITES_NEW * size - 1
-    for site_id, mask in masks.items():
-        acc = acc_of(site_id, in_scope(site_id))
-        acc[new_at + (mask & -mask).bit_length()] += 1  # the first submission's slot
+    for (acc_id, mask), n in alike.items():
+        acc = by_id[acc_id]
+        acc[new_at + (mask & -mask).bit_length()] += n  # the first submission's slot
         while mask:
             low = mask & -mask
-            acc[sites_at + low.bit_length()] += 1
+            acc[sites_at + low.bit_length()] += n
             mask ^= low
 
     if key is not None:
@@ -206,7 +212,23 @@ def series_of(
     )
 
 
-def _finding(history: list[Step], grid: WeekGrid, major: bool, acc: list[int], size: int) -> None:
+_SlotOf = tuple[WeekGrid, list[str], Callable[[str], object], Callable[[list[str], str], int]]
+"""What :func:`_finding` works a step's slot out with (``WeekGrid.slots_text`` of one text,
+written out: 25,000 steps on a city ledger): the grid, its bounds as texts, the test of the
+devices' shape, the bisection."""
+
+
+def _slot_of(grid: WeekGrid) -> _SlotOf:
+    """The :data:`_SlotOf` of ``grid``, prepared once per series."""
+    bounds = grid.bounds_text
+    shaped = CHINA_TIME_TEXT.fullmatch if bounds is not None else _never
+    return grid, bounds or [], shaped, bisect.bisect_left
+
+
+_CLOSED_STATUS = Status.CLOSED
+
+
+def _finding(history: list[Step], slot_of: _SlotOf, major: bool, acc: list[int], size: int) -> None:
     """Add one finding's history to ``acc`` (see the module docstring).
 
     A step's slot is the running maximum of the slots of the steps up to it (the prefix rule:
@@ -216,13 +238,10 @@ def _finding(history: list[Step], grid: WeekGrid, major: bool, acc: list[int], s
     rectified and closed totals since the previous group. Slot ``size - 1`` (after the last
     week) and anything after it are not counted.
     """
-    bounds = grid.bounds_text
-    shaped = CHINA_TIME_TEXT.fullmatch if bounds is not None else _never
-    find = bisect.bisect_left
+    grid, bounds, shaped, find = slot_of
     last = size - 1
     text = history[0].time
-    # a slot: WeekGrid.slots_text of one text, written out (25,000 steps on a city ledger)
-    week = find(bounds, text) if shaped(text) else grid.index_text(text) + 1  # type: ignore[arg-type]
+    week = find(bounds, text) if shaped(text) else grid.index_text(text) + 1
     if week >= last:
         return
     acc[_FOUND * size + week] += 1
@@ -232,10 +251,10 @@ def _finding(history: list[Step], grid: WeekGrid, major: bool, acc: list[int], s
     status: Status | None = None
     for step in history:
         text = step.time
-        slot = find(bounds, text) if shaped(text) else grid.index_text(text) + 1  # type: ignore[arg-type]
+        slot = find(bounds, text) if shaped(text) else grid.index_text(text) + 1
         if slot > week:
             # the group of ``week`` ends: count the status it left
-            rect, closed = status in RECTIFIED, status == Status.CLOSED
+            rect, closed = status in RECTIFIED, status == _CLOSED_STATUS
             if rect and reported:
                 acc[_RECT * size + week] += 1
             if closed and closed_step:
@@ -254,7 +273,7 @@ def _finding(history: list[Step], grid: WeekGrid, major: bool, acc: list[int], s
             reported = True
         elif action == "close":
             closed_step = True
-    rect, closed = status in RECTIFIED, status == Status.CLOSED
+    rect, closed = status in RECTIFIED, status == _CLOSED_STATUS
     if rect and reported:
         acc[_RECT * size + week] += 1
     if closed and closed_step:

@@ -438,18 +438,13 @@ def gather(projection: Projection, packs: PackIndex, scope: Scope, cutoff: dt.da
         ]
         hazards.append(new(Hazard, (f, site, deadline, marks)))
 
-    submitted: list[Submission] = []
-    for insp in projection.inspections.values():
-        if insp.status != "submitted":
-            continue
-        insp_pack = insp.pack_id
-        if pack is not None and insp_pack != pack:
-            continue
-        site_id = insp.site_id
-        site = site_get(site_id)
-        if site is None and not unregistered_ok:
-            continue
-        submitted.append(new(Submission, (insp, site, site_id, insp_pack, insp.submitted_at)))
+    submitted: list[Submission] = [
+        new(Submission, (insp, site, insp.site_id, insp.pack_id, insp.submitted_at))
+        for insp in projection.inspections.values()
+        if insp.status == "submitted"
+        and (pack is None or insp.pack_id == pack)
+        and ((site := site_get(insp.site_id)) is not None or unregistered_ok)
+    ]
 
     return InScope(
         projection=projection,
@@ -597,6 +592,15 @@ class Figures:
     def add_order(self, order: OrderState) -> None:
         """Count one enforcement order."""
         self.orders.setdefault(order.kind, OrderCount()).add(order)
+
+    def add_orders(self, kind: str, in_force: bool, times: int) -> None:
+        """Count ``times`` orders of ``kind``, in force or lifted (:meth:`add_order` of each)."""
+        count = self.orders.setdefault(kind, OrderCount())
+        count.ordered += times
+        if in_force:
+            count.in_force += times
+        else:
+            count.lifted += times
 
     def orders_in_force(self) -> int:
         """Orders of every kind still in force."""
@@ -772,10 +776,13 @@ def tallies_of(gathered: InScope, packs: PackIndex, bys: Sequence[str]) -> dict[
         total.add_marks(marks, n)
     for g in groupings.values():
         g.add_hazards(gathered.hazards)
-    for order, site, finding in gathered.orders:
-        total.add_order(order)
-        for g in groupings.values():
-            g.add_order(order, site, finding)
+    orders = gathered.orders
+    in_force = [order.in_force for order, _, _ in orders]
+    kinds = [order.kind for order, _, _ in orders]
+    for (kind, force), n in Counter(zip(kinds, in_force, strict=True)).items():
+        total.add_orders(kind, force, n)
+    for g in groupings.values():
+        g.add_orders(orders, in_force)
     kinds = sorted(total.orders, key=packs.order_rank)
     labels = {k: packs.order_label(k) for k in kinds}
     return {
@@ -866,7 +873,7 @@ class _Grouping:
         """Make the buckets of every site in ``sites`` (a site dimension)."""
         reads = self._reads
         assert reads is not None, f"{self.by} does not bucket by site"
-        for site in {reads(site): site for site in sites}.values():
+        for site in dict(zip(map(reads, sites), sites, strict=True)).values():
             for key in self.keys(None, site):
                 self.bucket(key)
 
@@ -915,6 +922,26 @@ class _Grouping:
             return
         for key in self.keys(finding, site):
             self.bucket(key).add_order(order)
+
+    def add_orders(
+        self,
+        orders: list[tuple[OrderState, Site | None, FindingState | None]],
+        in_force: list[bool],
+    ) -> None:
+        """:meth:`add_order` of each order (``in_force[n]`` of ``orders[n]``), those alike (same
+        :meth:`value`, kind and state) counted together."""
+        sample: dict[Hashable, tuple[FindingState | None, Site | None]] = {}
+        alike: Counter[tuple[Hashable, str, bool]] = Counter()
+        for (order, site, finding), force in zip(orders, in_force, strict=True):
+            if finding is None and not self.by_site:
+                continue
+            value = self.value(finding, site)
+            if value not in sample:
+                sample[value] = (finding, site)
+            alike[value, order.kind, force] += 1
+        for (value, kind, force), n in alike.items():
+            for key in self.keys(*sample[value]):
+                self.bucket(key).add_orders(kind, force, n)
 
     def tally(
         self,

@@ -23,7 +23,10 @@ from inspect_engine.ledger import Ledger
 from inspect_engine.rectification import Status
 from inspect_engine.reports.series import WeekFigures, series_of
 from inspect_engine.reports.tallies import (
+    DIMENSIONS,
     RECTIFIED,
+    SITE_DIMENSIONS,
+    Figures,
     Hazard,
     HazardMarks,
     InScope,
@@ -31,11 +34,15 @@ from inspect_engine.reports.tallies import (
     Scope,
     Submission,
     cutoff_day,
+    finding_keys,
     gather,
     hazard_marks,
     hazards_in_scope,
     orders_in_scope,
+    pack_key,
+    site_keys,
     submitted_in_scope,
+    tallies_of,
 )
 from inspect_engine.reports.week import ReportWeek, WeekGrid, weeks_between
 from inspect_engine.rulepack import RulePack
@@ -82,6 +89,76 @@ def test_gather_selects_what_the_plain_selections_do(
         }
         if scope == Scope() and at == CUTOFFS[-1]:
             assert got.hazards and got.submitted and got.orders  # the comparison saw something
+
+
+def _count_plainly(gathered: InScope, index: PackIndex, by: str) -> list[dict[str, Any]]:
+    """The rows and total of a tally, every hazard, inspection and order counted one at a time
+    into each of its buckets (docs/reports.md, "Tallies")."""
+    per_site = by in SITE_DIMENSIONS or by == "pack"
+    buckets: dict[Any, Figures] = {}
+
+    def bucket(key: Any) -> Figures:
+        return buckets.setdefault(key, Figures(str(key[-1]), sites=set() if per_site else None))
+
+    total = Figures("合计")
+    assert total.sites is not None
+    if by in SITE_DIMENSIONS:
+        types = index.pack_types(gathered.scope.pack) if gathered.scope.pack else None
+        for site in gathered.sites.values():
+            if types is None or types & set(site.site_types):
+                for key in site_keys(by, site, index):
+                    bucket(key)
+    for s in gathered.submitted:
+        total.sites.add(s.site_id)
+        keys = site_keys(by, s.site, index) if by in SITE_DIMENSIONS else []
+        keys += [pack_key(index, s.pack_id)] if by == "pack" else []
+        for key in keys:
+            sites = bucket(key).sites
+            assert sites is not None
+            sites.add(s.site_id)
+    for h in gathered.hazards:
+        total.add_marks(h.marks)
+        for key in finding_keys(by, h.finding, h.site, index):
+            bucket(key).add_marks(h.marks)
+    for order, at, finding in gathered.orders:
+        total.add_order(order)
+        if by in SITE_DIMENSIONS:
+            keys = site_keys(by, at, index)
+        else:
+            keys = [] if finding is None else finding_keys(by, finding, at, index)
+        for key in keys:
+            bucket(key).add_order(order)
+    kinds = sorted(total.orders, key=index.order_rank)
+    return [buckets[k].as_json(kinds) for k in sorted(buckets)] + [total.as_json(kinds)]
+
+
+@pytest.mark.parametrize("scope", SCOPES[:6], ids=str)
+def test_tallies_count_alike_items_as_one_at_a_time(
+    friday_ledger: Ledger, campaign_packs: list[RulePack], scope: Scope
+) -> None:
+    """Every dimension at once, over the gathering with each hazard, inspection and order
+    repeated (some orders lifted, some not): alike items counted together give the counts one
+    at a time does."""
+    index = PackIndex(campaign_packs)
+    proj = friday_ledger.state_at(cutoff(10, 2))
+    once = gather(proj, index, scope, cutoff(10, 2))
+    lifted = [o for o in once.orders if not o[0].in_force]
+    gathered = InScope(
+        projection=proj,
+        scope=scope,
+        cutoff=once.cutoff,
+        hazards=once.hazards * 3,
+        submitted=once.submitted * 2,
+        orders=once.orders * 3 + lifted * 2,
+        sites=once.sites,
+    )
+    together = tallies_of(gathered, index, tuple(DIMENSIONS))
+    for by in DIMENSIONS:
+        tally = together[by]
+        got = [f.as_json(tally.order_kinds) for f in [*tally.rows, tally.total]]
+        assert got == _count_plainly(gathered, index, by), by
+    if scope == Scope():
+        assert lifted and len(once.orders) > len(lifted)  # both states repeated
 
 
 def _grid(last: dt.datetime) -> WeekGrid:

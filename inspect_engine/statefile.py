@@ -504,30 +504,35 @@ class _Tail:
         self.data = data
         self.counts = dict(counts)
         """Lines per table, in :data:`TAIL` order."""
-        self._starts: list[int] | None = None
+        self._starts: dict[str, list[int]] = {}
 
-    def _index(self) -> list[int]:
-        data, starts, pos = self.data, [], 0
-        find = data.find
-        while pos < len(data):
-            starts.append(pos)
-            pos = find(b"\n", pos) + 1
-        if len(starts) != sum(self.counts.values()):  # pragma: no cover - as parse_file counts
-            raise ValueError(f"{STATE_FILE}: {len(starts)} lines after the tables read at open")
-        self._starts = starts
-        return starts
+    def _index(self, table: str) -> list[int]:
+        """Where each line of ``table`` starts (found once, table by table: the list of a
+        report reads the findings' documents, and so never looks for the answers' lines)."""
+        pos = 0
+        for name in TAIL:
+            starts = self._starts.get(name)
+            if starts is None:
+                data, starts = self.data, []
+                find, append = data.find, starts.append
+                for _ in range(self.counts[name]):
+                    if pos >= len(data):  # pragma: no cover - parse_file counted these lines
+                        raise ValueError(f"{STATE_FILE}: the {name} table is cut short")
+                    append(pos)
+                    pos = find(b"\n", pos) + 1
+                self._starts[name] = starts
+            elif starts:
+                pos = self.data.find(b"\n", starts[-1]) + 1
+            if name == table:
+                return starts
+        raise ValueError(f"{STATE_FILE}: no table {table} among the last ones")
 
     def doc(self, table: str, row: int) -> bytes:
         """The JSON document of ``table``'s row ``row`` (1-based), its line checked."""
-        starts = self._starts or self._index()
-        if not 1 <= row <= self.counts[table]:
+        if not 1 <= row <= self.counts.get(table, 0):
             raise ValueError(f"{STATE_FILE}: no {table} row {row}")
-        skip = 0
-        for name in TAIL:
-            if name == table:
-                break
-            skip += self.counts[name]
-        start = starts[skip + row - 1]
+        starts = self._starts.get(table) or self._index(table)
+        start = starts[row - 1]
         end = self.data.find(b"\n", start)
         line = self.data[start:end]
         body = line[9:]

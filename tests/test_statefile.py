@@ -163,10 +163,10 @@ def test_answers_and_documents_are_read_from_the_state_only_when_asked(tmp_path:
         loaders = [i._load_answers for i in sealed]  # noqa: SLF001
         assert all(isinstance(x, statefile._LazyAnswers) for x in loaders)  # noqa: SLF001
         tail = loaders[0].tail  # type: ignore[union-attr]
-        assert tail._starts is None  # noqa: SLF001 - not even indexed at open
+        assert tail._starts == {}  # noqa: SLF001 - not even indexed at open
         last = sealed[-1]
         assert last.answers == replay.inspections[last.id].answers
-        assert tail._starts is not None  # noqa: SLF001
+        assert set(tail._starts) == {"fdata", "answers"}  # noqa: SLF001
         assert not sealed[0].answers_loaded
         for insp in sealed:
             assert insp.answers == replay.inspections[insp.id].answers
@@ -174,6 +174,17 @@ def test_answers_and_documents_are_read_from_the_state_only_when_asked(tmp_path:
         assert findings and not any(f.data_loaded for f in findings)
         for f in reversed(findings):
             assert f.data == replay.findings[f.id].data
+    with Ledger.open(hub_dir, readonly=True) as led:  # documents first: answers not looked for
+        findings = list(led.projection.findings.values())
+        for f in findings:
+            assert f.data == replay.findings[f.id].data
+        tail = findings[0]._load_data  # noqa: SLF001 - a decoded one keeps no loader
+        assert tail is None
+        insp = next(i for i in led.projection.inspections.values() if i.sealed)
+        lazy = insp._load_answers  # noqa: SLF001
+        assert isinstance(lazy, statefile._LazyAnswers)  # noqa: SLF001
+        assert set(lazy.tail._starts) == {"fdata"}  # noqa: SLF001
+        assert insp.answers == replay.inspections[insp.id].answers
 
 
 def test_the_state_is_used_only_for_the_events_it_names(tmp_path: Path) -> None:

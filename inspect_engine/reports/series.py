@@ -150,8 +150,8 @@ def series_of(
     """:func:`weekly_series` of a gathering's hazards and submitted inspections (the Friday
     report's, which its other tables read too).
 
-    Each hazard's steps are read once (on a city ledger the state's objects are scattered over
-    a large heap: reading 25,000 steps is mostly waiting on memory), their slots worked out as
+    Each hazard's steps are read once (25,000 on the city; collecting their times first and
+    slotting them together cost more than the second pass saved), their slots worked out as
     they are read; the submissions' times, copied into the gathering already, are slotted
     together (:meth:`WeekGrid.slots_text`). ``key`` is asked once per site.
     """

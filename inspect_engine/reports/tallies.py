@@ -380,9 +380,9 @@ class InScope:
 
     The lists keep the projection's order and refer to its objects: the projection must not change
     while the gathering is used (a state as of a cut-off never does). What the tables read of
-    each inspection is copied into its :class:`Submission` once: on a city ledger the state's
-    objects lie scattered over a large heap, and a second pass reading a field of each of 23,000
-    inspections costs about as much as the first (8–9 ms, most of it waiting on memory).
+    each inspection is copied into its :class:`Submission` once: the tallies and the series then
+    read compact tuples instead of looking fields up in 23,000 inspections again (on the city,
+    reading four fields of each inspection costs about 4 ms per pass).
     """
 
     projection: Projection

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from pydantic_core import from_json, to_json
 
 from inspect_engine.events import DeviceEnrolled, Event, Evidence, Head
@@ -74,7 +74,7 @@ STATE_FILE = "state.db"
 """The saved projection, in the data directory."""
 STATE_KIND = "state"
 """The ``kind`` in its header."""
-CODEC = 7
+CODEC = 8
 """The encoding of the projection in the file: a state of another codec is not read (the ledger
 replays and saves a new one). Bump it whenever a projection type gains, loses or changes a
 field."""
@@ -268,6 +268,29 @@ def _site_doc(s: SiteState) -> dict[str, Any]:
     }
 
 
+def _site_records(sites: Sequence[SiteState]) -> Iterator[bytes]:
+    """The ``site_records`` table: the registered records of :data:`CHUNK` sites a line, as
+    ``{"s":[...]}``, kept apart from the rest of each site so that pydantic validates a line's
+    records straight from its JSON (:data:`_SITE_LIST`; 0.05 s less than decoding the JSON, then
+    validating the objects, for a city's 20,000)."""
+    for start in range(0, len(sites), CHUNK):
+        batch = [s.site.model_dump(mode="json") for s in sites[start : start + CHUNK]]
+        yield b'{"s":%s}' % to_json(batch)
+
+
+def _site_meta(s: SiteState) -> dict[str, Any]:
+    """A site's record in the ``sites`` table: all but its current record (``site_records``)."""
+    return {
+        "version": s.version,
+        "registered_at": s.registered_at,
+        "updated_at": s.updated_at,
+        "versions": [
+            [v.time, v.event_id, None if v.site is s.site else v.site.model_dump(mode="json")]
+            for v in s.versions
+        ],
+    }
+
+
 def _inspection_doc(i: InspectionState, row: int = 0) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "id": i.id,
@@ -386,7 +409,9 @@ def _tables(state: SavedState) -> Iterator[tuple[str, Iterable[Any]]]:
         [{"d": d, "s": h.seq, "h": h.hash, "l": h.lamport} for d, h in state.heads.items()],
     )
     yield ("ids", ({"x": x} for x in state.ids.hex_lines()))
-    yield ("sites", _chunks(_site_doc(s) for s in proj.sites.values()))
+    sites = list(proj.sites.values())
+    yield ("site_records", _site_records(sites))
+    yield ("sites", _chunks(_site_meta(s) for s in sites))
     yield ("inspections", _chunks(_inspection_docs(proj)))
     yield ("findings", _chunks(_finding_doc(f) for f in proj.findings.values()))
     yield ("orders", _chunks(_order_doc(o) for o in proj.orders.values()))
@@ -431,9 +456,7 @@ def _tables(state: SavedState) -> Iterator[tuple[str, Iterable[Any]]]:
 CHUNK = 256
 """Objects per record line: the reader's cost is per line (checksum, lookup, record checks) as
 much as per byte, and a city holds ~60,000 objects."""
-CHUNKED = frozenset(
-    ("sites", "inspections", "findings", "orders", "rejected", "conflicts", "enrollments")
-)
+CHUNKED = frozenset(("inspections", "findings", "orders", "rejected", "conflicts", "enrollments"))
 
 
 def _chunks(docs: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -603,6 +626,8 @@ def _decode(table: str, doc: dict[str, Any]) -> Any:
     return [_decode_one(table, item) for item in items]
 
 
+_SITE_LIST = TypeAdapter(list[Site])
+"""Validates a ``site_records`` line's records from their JSON in one call."""
 _STATUS = {st.value: st for st in Status}
 _FIELDS = {
     cls: frozenset(f.name for f in fields(cls))
@@ -629,18 +654,6 @@ def _decode_one(table: str, doc: dict[str, Any]) -> Any:
                 raise _Bad("inspections: not the fields of an inspection")
             insp.__dict__ = doc
             return insp
-        if table == "sites":
-            site = Site.model_validate(doc["site"])
-            versions = [
-                SiteVersion(t, e, site if v is None else Site.model_validate(v))
-                for t, e, v in doc["versions"]
-            ]
-            state: SiteState = object.__new__(SiteState)
-            doc["site"], doc["versions"] = site, versions
-            if doc.keys() != _FIELDS[SiteState]:
-                raise _Bad("sites: not the fields of a site")
-            state.__dict__ = doc
-            return state
         if table == "findings":
             history = []
             for t, a, act, st, n, e, ev, pl, base in doc["history"]:
@@ -696,6 +709,38 @@ def _decode_one(table: str, doc: dict[str, Any]) -> Any:
     raise _Bad(f"{table}: not a table of the saved state")  # pragma: no cover - CHUNKED
 
 
+def _sites(records: Mapping[str, Any], metas: Mapping[str, Any]) -> dict[str, SiteState]:
+    """The sites from their two tables, line by line (:func:`_site_records`)."""
+    if records.keys() != metas.keys():
+        raise _Bad("sites: the two site tables do not hold the same lines")
+    out: dict[str, SiteState] = {}
+    for key, raw in records.items():
+        chunk = metas[key].get("c")
+        if type(raw) is not bytes or not raw.startswith(b'{"s":') or type(chunk) is not list:
+            raise _Bad("sites: a line not of the saved state's shape")
+        try:
+            sites = _SITE_LIST.validate_json(raw[5:-1])
+        except ValidationError as err:
+            raise _Bad(f"sites: {err}") from err
+        if len(sites) != len(chunk):
+            raise _Bad("sites: a line of records and a line of states of different lengths")
+        for site, doc in zip(sites, chunk, strict=True):
+            try:
+                versions = [
+                    SiteVersion(t, e, site if v is None else Site.model_validate(v))
+                    for t, e, v in doc["versions"]
+                ]
+            except (KeyError, TypeError, ValueError, ValidationError) as err:
+                raise _Bad(f"sites: {err}") from err
+            state: SiteState = object.__new__(SiteState)
+            doc["site"], doc["versions"] = site, versions
+            if doc.keys() != _FIELDS[SiteState]:
+                raise _Bad("sites: not the fields of a site")
+            state.__dict__ = doc
+            out[site.id] = state
+    return out
+
+
 def _flat(tables: Mapping[str, Mapping[str, Any]], name: str) -> list[Any]:
     return [obj for chunk in tables.get(name, {}).values() for obj in chunk]
 
@@ -714,7 +759,7 @@ def read_state(path: Path, ops: FileOps) -> tuple[SavedState | None, str]:
                 str(path),
                 STATE_KIND,
                 convert=_decode,
-                raw_tables=("ids", *TAIL),
+                raw_tables=("ids", "site_records", *TAIL),
                 tail_tables=TAIL,
             )
     except _Bad as err:
@@ -736,7 +781,7 @@ def read_state(path: Path, ops: FileOps) -> tuple[SavedState | None, str]:
         mo = head["max_order"]
         max_order = None if mo is None else (int(mo[0]), str(mo[1]), int(mo[2]))
         proj = Projection()
-        proj.sites = {s.site.id: s for s in _flat(t, "sites")}
+        proj.sites = _sites(t.get("site_records", {}), t.get("sites", {}))
         proj.inspections = {i.id: i for i in _flat(t, "inspections")}
         proj.findings = {f.id: f for f in _flat(t, "findings")}
         sealed = sum(1 for i in proj.inspections.values() if i.status != "open")
@@ -771,7 +816,7 @@ def read_state(path: Path, ops: FileOps) -> tuple[SavedState | None, str]:
             projection=proj,
             segments={str(k): (int(v[0]), int(v[1])) for k, v in dict(head["segments"]).items()},
         )
-    except (KeyError, TypeError, ValueError) as err:
+    except (KeyError, TypeError, ValueError, _Bad) as err:
         return None, f"saved state does not decode: {err}"
     if len(state.ids) != state.events:
         return None, f"saved state names {len(state.ids)} event ids for {state.events} events"

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pydantic_core import from_json, to_json
 
 from inspect_engine import ledger as ledger_module
 from inspect_engine import statefile
@@ -288,6 +289,34 @@ def test_a_wrong_state_is_damage_to_verify(tmp_path: Path) -> None:
     report = verify_data_dir(hub_dir)
     assert not report.ok
     assert report.problems[0].file == str(path) and "delete" in report.problems[0].message
+
+
+@pytest.mark.parametrize("wrong", ["invalid site", "fewer records"])
+def test_site_records_that_do_not_validate_are_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wrong: str
+) -> None:
+    """Site records are validated from their JSON (pydantic), a line at a time: a record that does
+    not validate, or a line with fewer records than states, makes the state unusable (the open
+    replays), even with every checksum right."""
+    hub_dir, _ = _city(tmp_path)
+    path = hub_dir / STATE_FILE
+    state, _ = read_state(path, FileOps())
+    assert state is not None
+    real = statefile._site_records  # noqa: SLF001
+
+    def broken(sites: list[object]) -> object:
+        for raw in real(sites):  # type: ignore[arg-type]
+            if wrong == "invalid site":
+                yield raw.replace(b'"id":"', b'"id":" ', 1)  # ids have no spaces
+            else:
+                yield b'{"s":%s}' % to_json(from_json(raw[5:-1])[1:])
+
+    monkeypatch.setattr(statefile, "_site_records", broken)
+    statefile.write_state(path, state, FileOps())
+    got, why = read_state(path, FileOps())
+    assert got is None and why.startswith("saved state does not decode: sites"), why
+    want = _replayed(hub_dir)
+    assert _opened(hub_dir, readonly=True) == (want, why)
 
 
 def test_saving_fails_without_failing_the_call(

@@ -50,6 +50,7 @@ from inspect_engine.reports.labels import (
 from inspect_engine.reports.numbering import hazard_numbers
 from inspect_engine.reports.tabular import Column, Kind, Row, Table, Value
 from inspect_engine.site import PARTY_LABELS, Site
+from inspect_engine.storage import gc_paused
 from inspect_engine.textwidth import cell_width
 
 Sort = Literal["deadline", "county", "level"]
@@ -138,6 +139,7 @@ class HazardList:
             "隐患编号：提交检查之日（YYYYMMDD）及当日提交隐患的顺序；隐患ID为台账中的唯一标识。",
         )
 
+    @gc_paused()  # a row per hazard over a big live heap (storage.gc_paused)
     def table(self, columns: Sequence[Column] = COLUMNS, *, clip: int | None = None) -> Table:
         """The list as a :class:`Table` of ``columns`` (any of :data:`COLUMNS` or ``title``).
 
@@ -208,6 +210,7 @@ def check_filters(
             )
 
 
+@gc_paused()  # many small objects over a big live heap (storage.gc_paused)
 def hazard_list(
     proj: Projection,
     today: dt.date,

@@ -254,6 +254,7 @@ def _align(text: str, width: int, numeric: bool) -> str:
     return " " * max(0, width - cell_width(text)) + text if numeric else pad(text, width)
 
 
+@gc_paused()  # many small objects over a big live heap (storage.gc_paused)
 def render_text(tables: Sequence[Table]) -> str:
     """The tables as aligned terminal text (CJK-aware), a blank line between tables.
 
@@ -294,6 +295,7 @@ def _md_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
+@gc_paused()  # many small objects over a big live heap (storage.gc_paused)
 def render_markdown(tables: Sequence[Table], *, heading_level: int = 2) -> str:
     """The tables as Markdown: a heading per table, a pipe table, the total row in bold, notes.
 
@@ -376,6 +378,7 @@ def _csv_lines(rows: Iterable[Sequence[str]], lines: list[str]) -> None:
             quoted.writerow(row)
 
 
+@gc_paused()  # many small objects over a big live heap (storage.gc_paused)
 def render_csv(table: Table) -> bytes:
     """One table as CSV bytes: UTF-8 with a BOM (:data:`CSV_BOM`), CRLF line ends (RFC 4180).
 
@@ -388,6 +391,7 @@ def render_csv(table: Table) -> bytes:
     return "".join(lines).encode("utf-8")
 
 
+@gc_paused()  # many small objects over a big live heap (storage.gc_paused)
 def render_csv_sections(tables: Sequence[Table]) -> bytes:
     """Several tables in one CSV file, as a person reads it in Excel.
 

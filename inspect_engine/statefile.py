@@ -571,18 +571,26 @@ class _Tail:
         return body[len(prefix) : -1]
 
 
-class _LazyAnswers:
-    """Decodes one sealed inspection's answers (its row of the tail) when first read."""
+class _TailRow:
+    """One row of the tail (:class:`_Tail`), decoded by the subclass when first read."""
 
     __slots__ = ("tail", "row")
+    TABLE = ""
 
     def __init__(self, tail: _Tail, row: int) -> None:
         self.tail = tail
         self.row = row
 
     def raw(self) -> bytes:
-        """The answers' JSON document, as read."""
-        return self.tail.doc("answers", self.row)
+        """The row's JSON document, as read."""
+        return self.tail.doc(self.TABLE, self.row)
+
+
+class _LazyAnswers(_TailRow):
+    """Decodes one sealed inspection's answers when first read."""
+
+    __slots__ = ()
+    TABLE = "answers"
 
     def __call__(self) -> dict[str, Answer]:
         try:
@@ -592,18 +600,11 @@ class _LazyAnswers:
             raise ValueError(f"{STATE_FILE}: answers do not decode ({err})") from err
 
 
-class _LazyData:
-    """Decodes one finding's document (its row of the tail) when first read."""
+class _LazyData(_TailRow):
+    """Decodes one finding's document when first read."""
 
-    __slots__ = ("tail", "row")
-
-    def __init__(self, tail: _Tail, row: int) -> None:
-        self.tail = tail
-        self.row = row
-
-    def raw(self) -> bytes:
-        """The document's JSON, as read."""
-        return self.tail.doc("fdata", self.row)
+    __slots__ = ()
+    TABLE = "fdata"
 
     def __call__(self) -> dict[str, Any]:
         try:

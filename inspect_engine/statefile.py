@@ -260,16 +260,8 @@ def _answer(a: Answer) -> list[Any]:
 
 
 def _site_doc(s: SiteState) -> dict[str, Any]:
-    return {
-        "site": s.site.model_dump(mode="json"),
-        "version": s.version,
-        "registered_at": s.registered_at,
-        "updated_at": s.updated_at,
-        "versions": [
-            [v.time, v.event_id, None if v.site is s.site else v.site.model_dump(mode="json")]
-            for v in s.versions
-        ],
-    }
+    """A whole site: its current record and the rest (:func:`dump_projection`)."""
+    return {"site": s.site.model_dump(mode="json"), **_site_meta(s)}
 
 
 def _site_records(sites: Sequence[SiteState]) -> Iterator[bytes]:

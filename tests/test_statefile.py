@@ -188,6 +188,28 @@ def test_answers_and_documents_are_read_from_the_state_only_when_asked(tmp_path:
         assert insp.answers == replay.inspections[insp.id].answers
 
 
+def test_a_state_saved_from_one_never_read_keeps_its_rows_as_read(tmp_path: Path) -> None:
+    """A writable ledger opened from a state and sealing again saves a new state without decoding
+    the documents and answers it never read (they are written as they were read), and the new
+    state gives the replay's projection, every field."""
+    _, lap_dir = _city(tmp_path)
+    before = (lap_dir / STATE_FILE).read_bytes()
+    with Ledger.open(lap_dir, clock=kit.clock(), actor="张三") as lap:
+        assert lap.state_note == ""
+        old = list(lap.projection.findings.values())
+        sealed = [i for i in lap.projection.inspections.values() if i.sealed]
+        assert old and sealed
+        for _ in range(3):  # enough events for a seal, which saves the state
+            _inspect(lap, "S0000")
+        assert not any(f.data_loaded for f in old)
+        assert not any(i.answers_loaded for i in sealed)
+    after = (lap_dir / STATE_FILE).read_bytes()
+    assert after != before
+    got, note = _opened(lap_dir, readonly=True)
+    assert note == ""
+    assert got == _replayed(lap_dir)
+
+
 def test_the_state_is_used_only_for_the_events_it_names(tmp_path: Path) -> None:
     """A state saved before newer folds still serves (the newer events apply on top); one of
     other events (ledger.db rolled back to a backup's segments) is not used; the journal's events

@@ -81,7 +81,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from inspect_engine.clock import CHINA
@@ -98,7 +98,7 @@ from inspect_engine.projection import (
 from inspect_engine.rectification import FiveImplementations, Status
 from inspect_engine.storage import gc_paused
 
-__all__ = ["CHINA_TIME_TEXT", "as_of", "china_time_text", "later_than"]
+__all__ = ["CHINA_TIME_TEXT", "all_in_devices_shape", "as_of", "china_time_text", "later_than"]
 
 _State = TypeVar("_State", SiteState, InspectionState, FindingState, OrderState)
 
@@ -185,7 +185,7 @@ def as_of(proj: Projection, cutoff: dt.datetime, *, share: bool = False) -> Proj
         if text is not None:
             seen: list[str] = []
             out = _as_of(proj, _compared_as_text(text, seen.append), share)
-            if _in_the_devices_shape(seen):
+            if all_in_devices_shape(seen):
                 return out
             del out
         return _as_of(proj, _Cut(cutoff).__getitem__, share)
@@ -194,7 +194,7 @@ def as_of(proj: Projection, cutoff: dt.datetime, *, share: bool = False) -> Proj
 def _compared_as_text(cutoff: str, seen: Callable[[str], object]) -> Callable[[str], bool]:
     """A time test comparing texts with ``cutoff`` (in the devices' shape) as text, and passing
     each text to ``seen``: right for the texts in that shape, which the caller checks after
-    (one call of :func:`_in_the_devices_shape`, about 5 ms for the city ledger's texts, instead
+    (one call of :func:`all_in_devices_shape`, about 5 ms for the city ledger's texts, instead
     of one regular expression or dictionary look-up per text in the loops)."""
 
     def kept(text: str) -> bool:
@@ -209,8 +209,9 @@ _LINE = b"\0\0\0\0-\0\0-\0\0T\0\0:\0\0:\0\0+\0\0:\0\0\n"
 """A line of :data:`CHINA_TIME_TEXT` with its digits made NUL by :data:`_DIGITS`."""
 
 
-def _in_the_devices_shape(texts: list[str]) -> bool:
-    """Whether every one of ``texts`` matches :data:`CHINA_TIME_TEXT`, checked all at once.
+def all_in_devices_shape(texts: Sequence[str]) -> bool:
+    """Whether every one of ``texts`` matches :data:`CHINA_TIME_TEXT`, checked all at once (what
+    lets a caller compare many times as text: as-of states, weekly series, hazard numbers).
 
     The texts are joined as lines (UTF-8). With every ASCII digit made NUL (and NUL made
     something else, every other byte unchanged), the lines must be ``n`` copies of

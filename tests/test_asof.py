@@ -36,7 +36,7 @@ from inspect_engine.asof import (
     _as_of,
     _compared_as_text,
     _Cut,
-    _in_the_devices_shape,
+    all_in_devices_shape,
     as_of,
     china_time_text,
     later_than,
@@ -203,7 +203,7 @@ def check_text_path(proj: Projection, cutoff: dt.datetime, derived: dict[str, An
     exact = _as_of(proj, _Cut(cutoff).__getitem__, share=False)
     assert dump(exact) == derived, cutoff
     in_shape = all(CHINA_TIME_TEXT.fullmatch(t) for t in seen)
-    assert _in_the_devices_shape(seen) == in_shape, cutoff
+    assert all_in_devices_shape(seen) == in_shape, cutoff
     if in_shape:
         assert dump(fast) == derived, cutoff
 
@@ -561,15 +561,15 @@ def _texts_near(text: str) -> list[str]:
 
 
 def test_the_shape_of_many_texts_is_checked_as_one_by_one() -> None:
-    """``_in_the_devices_shape`` (all texts at once) agrees with the regular expression on
+    """``all_in_devices_shape`` (all texts at once) agrees with the regular expression on
     every text near a good one, alone and among good ones, and on lists of good ones."""
     good = ["2020-11-27T00:00:00+08:00", "1999-01-31T23:59:59+08:00"]
-    assert _in_the_devices_shape(good) and _in_the_devices_shape(good * 50)
-    assert _in_the_devices_shape([])
+    assert all_in_devices_shape(good) and all_in_devices_shape(good * 50)
+    assert all_in_devices_shape([])
     for text in _texts_near(good[0]):
         expected = CHINA_TIME_TEXT.fullmatch(text) is not None
-        assert _in_the_devices_shape([text]) == expected, repr(text)
-        assert _in_the_devices_shape([good[1], text, good[0]]) == expected, repr(text)
+        assert all_in_devices_shape([text]) == expected, repr(text)
+        assert all_in_devices_shape([good[1], text, good[0]]) == expected, repr(text)
 
 
 def _times_of(proj: Projection) -> list[str]:

@@ -20,9 +20,8 @@ beside the number; the id is the identity, the number is for reading aloud.
 from __future__ import annotations
 
 import datetime as dt
-import re
 
-from inspect_engine.asof import CHINA_TIME_TEXT
+from inspect_engine.asof import CHINA_TIME_TEXT, all_in_devices_shape
 from inspect_engine.projection import Projection
 from inspect_engine.reports.labels import local_date
 
@@ -89,21 +88,11 @@ def _number(prefix: str, keyed: list[_Key]) -> dict[str, str]:
     return out
 
 
-_ALL_SHAPED = re.compile(
-    f"(?:(?!0)(?:{CHINA_TIME_TEXT.pattern})\n)*(?!0)(?:{CHINA_TIME_TEXT.pattern})"
-)
-"""Times in the devices' shape (not in year 0xxx), one a line."""
-
-
 def _all_shaped(keyed: list[_Key]) -> bool:
     """Whether every key's time is in the devices' shape, a year ≥ 1000 (one match of them all,
     as every time of a city ledger is)."""
-    times = "\n".join([key[0] for key in keyed])
-    return (
-        bool(keyed)
-        and times.count("\n") == len(keyed) - 1
-        and _ALL_SHAPED.fullmatch(times) is not None
-    )
+    times = [key[0] for key in keyed]
+    return bool(times) and all_in_devices_shape(times) and not any(time[0] == "0" for time in times)
 
 
 _SEQ = [f"{n:03d}" for n in range(1000)]

@@ -26,11 +26,10 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from inspect_engine.asof import CHINA_TIME_TEXT, china_time_text
+from inspect_engine.asof import CHINA_TIME_TEXT, all_in_devices_shape, china_time_text
 from inspect_engine.clock import CHINA
 from inspect_engine.events import parse_time
 
@@ -41,10 +40,6 @@ DUE_TIME = dt.time(12, 0)
 """The report is due at 12:00 on the reporting day."""
 
 WEEK = dt.timedelta(days=7)
-
-_SHAPES = re.compile(rf"(?:{CHINA_TIME_TEXT.pattern})(?:\n(?:{CHINA_TIME_TEXT.pattern}))*")
-"""Texts of :data:`~inspect_engine.asof.CHINA_TIME_TEXT`'s shape joined by newlines (a text of
-that shape holds no newline): checks many texts in one match (:meth:`WeekGrid.slots_text`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,19 +167,17 @@ class WeekGrid:
         """``index_text(text) + 1`` of each text, in order (0 before the first week, ``k + 1`` in
         week ``k``): the slots of a weekly series' many times, worked out together.
 
-        When the week bounds are in the devices' shape and so is every text, which one match of
-        the texts joined by newlines shows (a text holding a newline would add one: the count is
-        checked too), each is compared as text with no check of its own: a third of the time of
+        When the week bounds are in the devices' shape and so is every text (checked all at once,
+        :func:`~inspect_engine.asof.all_in_devices_shape`), each is compared as text with no check
+        of its own: a third of the time of
         :meth:`index_text` per text on the city's 48,000. Otherwise each distinct text is taken by
         :meth:`index_text` once.
         """
         bounds = self.bounds_text
-        if bounds is not None and texts:
-            joined = "\n".join(texts)
-            if joined.count("\n") == len(texts) - 1 and _SHAPES.fullmatch(joined):
-                find = bisect.bisect_left
-                # 0 at or before the first bound (index_text's -1), else index_text + 1
-                return [find(bounds, text) for text in texts]
+        if bounds is not None and texts and all_in_devices_shape(texts):
+            find = bisect.bisect_left
+            # 0 at or before the first bound (index_text's -1), else index_text + 1
+            return [find(bounds, text) for text in texts]
         known: dict[str, int] = {}
         out = []
         for text in texts:
